@@ -1,0 +1,515 @@
+"""The autograd engine: `Value`, its operations, and backpropagation.
+
+A Value holds one float. Every operation on Values makes a new Value that records
+its parents and the local derivative d(out)/d(parent) of each edge, so `backward()`
+is one loop: multiply the node's gradient by the edge, add it to the parent.
+
+Each primitive is written once, as a function on floats with its derivative rule
+beside it. The rule is plain arithmetic that works on floats and on Values alike:
+on floats it gives the edge values stored when the node is made; on Values (for
+`backward(create_graph=True)`) it gives gradients that have graphs of their own.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar, Union
+
+Scalar = Union["Value", float, int]
+# A derivative rule takes the op's inputs and its output (floats, or Values) and
+# returns d(out)/d(input) for each input, in order.
+Rule = Callable[..., tuple[Any, ...]]
+
+_grad_enabled = True
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Record no graph inside the block: ops give plain leaf Values.
+
+    Use it for inference, optimizer updates and plotting:
+
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.parents
+    ()
+    """
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()`."""
+    return _grad_enabled
+
+
+def _real(x: object, where: str) -> float:
+    """`x` as a float, or a TypeError naming `where` if it is not a real number."""
+    if type(x) is float:
+        return x
+    if type(x) is int:
+        return float(x)
+    # bool is an int to Python, but True * x is nearly always a bug in a learner's code.
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(
+            f"{where}: expected a real number (int or float) or a Value, "
+            f"got {x!r} of type {type(x).__name__}"
+        )
+    return float(x)
+
+
+class Value:
+    """A scalar in a computation graph, with its gradient.
+
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> c = a * b + a
+    >>> c.backward()
+    >>> a.grad, b.grad
+    (-2.0, 2.0)
+    """
+
+    __slots__ = ("__weakref__", "_rule", "data", "grad", "label", "local_grads", "op", "parents")
+
+    data: float
+    # A float; a Value after `backward(create_graph=True)`.
+    grad: Any
+    label: str
+    # The name of the op that made this node; "" for a leaf.
+    op: str
+    parents: tuple[Value, ...]
+    # d(self)/d(parent) for each parent, as floats, fixed when the node is made.
+    local_grads: tuple[float, ...]
+    _rule: Rule | None
+
+    def __init__(self, data: float, label: str = "") -> None:
+        self.data = _real(data, "Value")
+        if not isinstance(label, str):
+            raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.parents = ()
+        self.local_grads = ()
+        self._rule = None
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # micrograd's names for the graph structure, so lecture code (draw_dot) runs as is.
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        return self.op
+
+    # ---- binary ops -------------------------------------------------------------
+    # Each is defined below as a function on floats, with its derivative rule.
+
+    def __add__(self, other: Scalar) -> Value:
+        return _add(self, other)
+
+    def __radd__(self, other: Scalar) -> Value:  # other + self
+        return _add(_as_value(other, "+"), self)
+
+    def __sub__(self, other: Scalar) -> Value:
+        return _sub(self, other)
+
+    def __rsub__(self, other: Scalar) -> Value:  # other - self
+        return _sub(_as_value(other, "-"), self)
+
+    def __mul__(self, other: Scalar) -> Value:
+        return _mul(self, other)
+
+    def __rmul__(self, other: Scalar) -> Value:  # other * self
+        return _mul(_as_value(other, "*"), self)
+
+    def __truediv__(self, other: Scalar) -> Value:
+        return _div(self, other)
+
+    def __rtruediv__(self, other: Scalar) -> Value:  # other / self
+        return _div(_as_value(other, "/"), self)
+
+    def __pow__(self, exponent: Scalar) -> Value:
+        if isinstance(exponent, Value):
+            return _pow(self, exponent)
+        return _pow_number(self, _real(exponent, "**"))
+
+    def __rpow__(self, base: Scalar) -> Value:  # base ** self
+        return _pow(_as_value(base, "**"), self)
+
+    def __neg__(self) -> Value:
+        return self.neg()
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return self.abs()
+
+    # ---- unary ops ---------------------------------------------------------------
+    # Assigned after the class, where each is defined with its derivative.
+    neg: ClassVar[Callable[[Value], Value]]
+    abs: ClassVar[Callable[[Value], Value]]
+    exp: ClassVar[Callable[[Value], Value]]
+    log: ClassVar[Callable[[Value], Value]]
+    sqrt: ClassVar[Callable[[Value], Value]]
+    tanh: ClassVar[Callable[[Value], Value]]
+    sigmoid: ClassVar[Callable[[Value], Value]]
+    relu: ClassVar[Callable[[Value], Value]]
+    sin: ClassVar[Callable[[Value], Value]]
+    cos: ClassVar[Callable[[Value], Value]]
+
+    # ---- backpropagation ---------------------------------------------------------
+
+    def backward(self, create_graph: bool = False) -> None:
+        """Fill in `.grad` of every node this Value depends on.
+
+        Interior nodes get d(self)/d(node), reset first, so calling backward twice
+        leaves them as they were; leaves (the inputs and parameters) accumulate, so
+        call `zero_grad()` on a model between steps. A node reached along several
+        paths gets the sum over its paths.
+
+        With `create_graph=True` the gradients are Values with graphs of their own,
+        so a second backward on one of them gives second derivatives. Those graphs
+        refer back to this one, so they are freed by Python's cycle collector, not
+        at once.
+        """
+        order = topological_order(self)
+        for node in order:
+            if node.parents:
+                node.grad = 0.0
+        if create_graph:
+            self._propagate_graphs(order)
+            return
+        self.grad = 1.0 if self.parents else self.grad + 1.0
+        with no_grad():  # a leaf left holding a Value gradient must not grow a graph
+            for node in reversed(order):
+                grad = node.grad
+                for parent, local_grad in zip(node.parents, node.local_grads):
+                    parent.grad += grad * local_grad
+
+    def _propagate_graphs(self, order: list[Value]) -> None:
+        """backward(create_graph=True): the edges are recomputed as Values by each
+        node's rule, so every gradient is a Value that can itself be differentiated."""
+        seed = Value(1.0)
+        self.grad = seed if self.parents else _accumulate(self.grad, seed)
+        for node in reversed(order):
+            if node._rule is None:
+                continue
+            grad = node.grad
+            local_grads = node._rule(*node.parents, node)
+            for parent, local_grad in zip(node.parents, local_grads):
+                parent.grad = _accumulate(parent.grad, grad * local_grad)
+
+
+def _accumulate(total: Any, term: Any) -> Any:
+    # Starting from a zero float keeps "0 + ..." nodes out of gradient graphs.
+    if type(total) is float and total == 0.0:
+        return term
+    return total + term
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node `root` depends on, each after all of its parents; `root` last.
+
+    Iterative depth-first search, so a chain a million nodes deep is fine.
+    """
+    order: list[Value] = []
+    visited: set[Value] = set()
+    # (node, True) marks a node whose parents have all been placed.
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for parent in node.parents:
+            if parent not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _as_value(x: object, where: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    return Value(_real(x, where))
+
+
+_new_value = object.__new__
+
+
+def _node(data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...],
+          op: str, rule: Rule) -> Value:
+    """The output of an op, wired into the graph unless inside `no_grad()`."""
+    out: Value = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _grad_enabled:
+        out.op = op
+        out.parents = parents
+        out.local_grads = local_grads
+        out._rule = rule
+    else:
+        out.op = ""
+        out.parents = ()
+        out.local_grads = ()
+        out._rule = None
+    return out
+
+
+def _unary_op(name: str, derivative: Rule) -> Callable[[Callable[[float], float]],
+                                                       Callable[[Value], Value]]:
+    """Make a Value method from a float function and its derivative rule."""
+
+    def make(forward: Callable[[float], float]) -> Callable[[Value], Value]:
+        def op(self: Value) -> Value:
+            x = self.data
+            out = forward(x)
+            return _node(out, (self,), derivative(x, out), name, derivative)
+
+        op.__name__ = forward.__name__
+        op.__doc__ = forward.__doc__
+        return op
+
+    return make
+
+
+def _binary_op(name: str, derivative: Rule) -> Callable[[Callable[[float, float], float]],
+                                                        Callable[[Value, Scalar], Value]]:
+    """Make an op on two Values (or a Value and a number) from a float function."""
+
+    def make(forward: Callable[[float, float], float]) -> Callable[[Value, Scalar], Value]:
+        def op(self: Value, other: Scalar) -> Value:
+            other = _as_value(other, name)
+            a, b = self.data, other.data
+            out = forward(a, b)
+            return _node(out, (self, other), derivative(a, b, out), name, derivative)
+
+        op.__name__ = forward.__name__
+        return op
+
+    return make
+
+
+# The rules call these on floats or on Values, so they dispatch on the type.
+def _cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Value) else math.cos(x)
+
+
+def _sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Value) else math.sin(x)
+
+
+def _log(x: Any) -> Any:
+    return x.log() if isinstance(x, Value) else math.log(x)
+
+
+# ---- primitives: forward on floats, derivative d(out)/d(inputs) beside it -----------
+
+
+@_binary_op("+", derivative=lambda a, b, out: (1.0, 1.0))
+def _add(a: float, b: float) -> float:
+    return a + b
+
+
+@_binary_op("-", derivative=lambda a, b, out: (1.0, -1.0))
+def _sub(a: float, b: float) -> float:
+    return a - b
+
+
+@_binary_op("*", derivative=lambda a, b, out: (b, a))
+def _mul(a: float, b: float) -> float:
+    return a * b
+
+
+@_binary_op("/", derivative=lambda a, b, out: (1.0 / b, -out / b))
+def _div(a: float, b: float) -> float:
+    if b == 0.0:
+        raise ZeroDivisionError(f"/: division of {a!r} by zero")
+    return a / b
+
+
+# d(a**b)/da = b * a**(b - 1); d(a**b)/db = a**b * log(a), which needs a > 0.
+@_binary_op("**", derivative=lambda a, b, out: (b * a ** (b - 1.0), out * _log(a)))
+def _pow(a: float, b: float) -> float:
+    if a <= 0.0:
+        raise ValueError(
+            f"**: the base must be positive when the exponent is a Value "
+            f"(d/d(exponent) needs log(base)), got base {a!r}"
+        )
+    return math.pow(a, b)
+
+
+def _pow_number(x: Value, n: float) -> Value:
+    """x ** n for a plain number n: the exponent is part of the op, not a node."""
+    if x.data == 0.0 and n < 0.0:
+        raise ZeroDivisionError(f"**: 0.0 cannot be raised to the negative power {n!r}")
+    if x.data == 0.0 and 0.0 < n < 1.0:
+        raise ZeroDivisionError(f"**: the derivative of x ** {n!r} is infinite at x = 0")
+    try:
+        out = math.pow(x.data, n)
+    except ValueError:
+        raise ValueError(
+            f"**: {x.data!r} ** {n!r} is not a real number (a negative base needs a "
+            f"whole exponent)"
+        ) from None
+    except OverflowError:
+        raise OverflowError(f"**: {x.data!r} ** {n!r} is too large for a float") from None
+
+    def derivative(x: Any, out: Any) -> tuple[Any]:
+        # n * x ** (n - 1), with x ** 0 taken as 1 so that x ** 0 has derivative 0 at 0 too.
+        return (n * x ** (n - 1.0),) if n != 0.0 else (0.0,)
+
+    return _node(out, (x,), derivative(x.data, out), f"**{n:g}", derivative)
+
+
+@_unary_op("neg", derivative=lambda x, out: (-1.0,))
+def _neg(x: float) -> float:
+    """-x"""
+    return -x
+
+
+# abs has a kink at 0; we take the derivative there to be 0, as PyTorch does.
+@_unary_op("abs", derivative=lambda x, out: (1.0 if float(x) > 0 else -1.0 if float(x) < 0 else 0.0,))
+def _abs(x: float) -> float:
+    """|x|; its derivative at 0 is taken to be 0."""
+    return abs(x)
+
+
+@_unary_op("exp", derivative=lambda x, out: (out,))
+def _exp(x: float) -> float:
+    """e ** x"""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({x!r}) is too large for a float") from None
+
+
+@_unary_op("log", derivative=lambda x, out: (1.0 / x,))
+def _log_forward(x: float) -> float:
+    """Natural logarithm, for x > 0."""
+    if x <= 0.0:
+        raise ValueError(f"log: defined for positive numbers only, got {x!r}")
+    return math.log(x)
+
+
+@_unary_op("sqrt", derivative=lambda x, out: (0.5 / out,))
+def _sqrt(x: float) -> float:
+    """Square root, for x > 0 (its derivative is infinite at 0)."""
+    if x <= 0.0:
+        raise ValueError(f"sqrt: defined here for positive numbers only, got {x!r}")
+    return math.sqrt(x)
+
+
+@_unary_op("tanh", derivative=lambda x, out: (1.0 - out * out,))
+def _tanh(x: float) -> float:
+    """Hyperbolic tangent."""
+    return math.tanh(x)
+
+
+@_unary_op("sigmoid", derivative=lambda x, out: (out * (1.0 - out),))
+def _sigmoid(x: float) -> float:
+    """1 / (1 + e**-x), computed without overflow for large |x|."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+# relu has a kink at 0; we take the derivative there to be 0, as PyTorch does.
+@_unary_op("relu", derivative=lambda x, out: (1.0 if float(x) > 0 else 0.0,))
+def _relu(x: float) -> float:
+    """max(0, x); its derivative at 0 is taken to be 0."""
+    return x if x > 0.0 else 0.0
+
+
+@_unary_op("sin", derivative=lambda x, out: (_cos(x),))
+def _sin_forward(x: float) -> float:
+    """Sine."""
+    return math.sin(x)
+
+
+@_unary_op("cos", derivative=lambda x, out: (-_sin(x),))
+def _cos_forward(x: float) -> float:
+    """Cosine."""
+    return math.cos(x)
+
+
+Value.neg = _neg
+Value.abs = _abs
+Value.exp = _exp
+Value.log = _log_forward
+Value.sqrt = _sqrt
+Value.tanh = _tanh
+Value.sigmoid = _sigmoid
+Value.relu = _relu
+Value.sin = _sin_forward
+Value.cos = _cos_forward
+
+
+# ---- fused n-ary nodes: one node however many inputs -------------------------------
+
+
+def _sum_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
+    return (1.0,) * (len(inputs_and_out) - 1)
+
+
+def sum(values: Iterable[Scalar]) -> Value:
+    """The sum of `values` as ONE node, however many there are.
+
+    >>> sum([Value(1.0), 2.0, Value(3.0)]).data
+    6.0
+    """
+    parents = tuple(_as_value(v, "sum") for v in values)
+    total = math.fsum(p.data for p in parents)
+    return _node(total, parents, (1.0,) * len(parents), "sum", _sum_rule)
+
+
+def _dot_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
+    inputs = inputs_and_out[:-1]
+    n = len(inputs) // 2
+    weights, xs = inputs[:n], inputs[n : 2 * n]
+    bias_grad = (1.0,) if len(inputs) % 2 else ()
+    return (*xs, *weights, *bias_grad)
+
+
+def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar | None = None) -> Value:
+    """sum(w * x for w, x in zip(weights, inputs)) + bias as ONE node.
+
+    A neuron is exactly this, so a layer's graph has one node per neuron, not 2n.
+
+    >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0], bias=0.5).data
+    -0.5
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
+    ws = tuple(_as_value(w, "dot") for w in weights)
+    xs = tuple(_as_value(x, "dot") for x in inputs)
+    w_data = [w.data for w in ws]
+    x_data = [x.data for x in xs]
+    total = 0.0
+    for w, x in zip(w_data, x_data):
+        total += w * x
+    if bias is None:
+        return _node(total, ws + xs, (*x_data, *w_data), "dot", _dot_rule)
+    b = _as_value(bias, "dot")
+    return _node(total + b.data, (*ws, *xs, b), (*x_data, *w_data, 1.0), "dot", _dot_rule)
