@@ -388,8 +388,13 @@ def _neg(x: float) -> float:
     return -x
 
 
+def _sign(x: Any) -> float:
+    x = float(x)
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
 # abs has a kink at 0; we take the derivative there to be 0, as PyTorch does.
-@_unary_op("abs", derivative=lambda x, out: (1.0 if float(x) > 0 else -1.0 if float(x) < 0 else 0.0,))
+@_unary_op("abs", derivative=lambda x, out: (_sign(x),))
 def _abs(x: float) -> float:
     """|x|; its derivative at 0 is taken to be 0."""
     return abs(x)
