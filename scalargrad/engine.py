@@ -256,8 +256,9 @@ def _as_value(x: object, where: str) -> Value:
 _new_value = object.__new__
 
 
-def _node(data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...],
-          op: str, rule: Rule) -> Value:
+def _node(
+    data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...], op: str, rule: Rule
+) -> Value:
     """The output of an op, wired into the graph unless inside `no_grad()`."""
     out: Value = _new_value(Value)
     out.data = data
@@ -276,8 +277,9 @@ def _node(data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...
     return out
 
 
-def _unary_op(name: str, derivative: Rule) -> Callable[[Callable[[float], float]],
-                                                       Callable[[Value], Value]]:
+def _unary_op(
+    name: str, derivative: Rule
+) -> Callable[[Callable[[float], float]], Callable[[Value], Value]]:
     """Make a Value method from a float function and its derivative rule."""
 
     def make(forward: Callable[[float], float]) -> Callable[[Value], Value]:
@@ -293,8 +295,9 @@ def _unary_op(name: str, derivative: Rule) -> Callable[[Callable[[float], float]
     return make
 
 
-def _binary_op(name: str, derivative: Rule) -> Callable[[Callable[[float, float], float]],
-                                                        Callable[[Value, Scalar], Value]]:
+def _binary_op(
+    name: str, derivative: Rule
+) -> Callable[[Callable[[float, float], float]], Callable[[Value, Scalar], Value]]:
     """Make an op on two Values (or a Value and a number) from a float function."""
 
     def make(forward: Callable[[float, float], float]) -> Callable[[Value, Scalar], Value]:
@@ -369,8 +372,7 @@ def _pow_number(x: Value, n: float) -> Value:
         out = math.pow(x.data, n)
     except ValueError:
         raise ValueError(
-            f"**: {x.data!r} ** {n!r} is not a real number (a negative base needs a "
-            f"whole exponent)"
+            f"**: {x.data!r} ** {n!r} is not a real number (a negative base needs a whole exponent)"
         ) from None
     except OverflowError:
         raise OverflowError(f"**: {x.data!r} ** {n!r} is too large for a float") from None

@@ -18,8 +18,13 @@ class GradcheckError(AssertionError):
     """A gradient from backward() disagrees with its finite-difference estimate."""
 
 
-def gradcheck(fn: Function, inputs: Sequence[float | Value], eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+def gradcheck(
+    fn: Function,
+    inputs: Sequence[float | Value],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
     """True if every d(output)/d(input) of `fn` matches central differences.
 
     `fn` takes one Value per input and returns a Value (or a sequence of them).
@@ -45,8 +50,13 @@ def gradcheck(fn: Function, inputs: Sequence[float | Value], eps: float = 1e-6,
     return True
 
 
-def gradgradcheck(fn: Function, inputs: Sequence[float | Value], eps: float = 1e-6,
-                  atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+def gradgradcheck(
+    fn: Function,
+    inputs: Sequence[float | Value],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
     """True if the second derivatives of `fn` match finite differences.
 
     Each first derivative d(output)/d(input i), made with
@@ -100,8 +110,7 @@ def _evaluate(fn: Function, point: Sequence[float]) -> Value | Sequence[Value]:
     return fn(*(Value(x) for x in point))
 
 
-def _central_difference(fn: Function, point: list[float], i: int, j: int,
-                        eps: float) -> float:
+def _central_difference(fn: Function, point: list[float], i: int, j: int, eps: float) -> float:
     """(f(x + eps e_i) - f(x - eps e_i)) / (2 eps) for output j."""
     # Not under no_grad(): gradgradcheck's functions call backward() inside.
     shifted = list(point)
