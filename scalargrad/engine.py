@@ -8,6 +8,11 @@ Each primitive is written once, as a function on floats with its derivative rule
 beside it. The rule is plain arithmetic that works on floats and on Values alike:
 on floats it gives the edge values stored when the node is made; on Values (for
 `backward(create_graph=True)`) it gives gradients that have graphs of their own.
+
+A plain number combined with a Value (`x * 0.5`, `1 - x`, `x ** 2`) is not a node of
+its own: it is kept on the op's node as `constant`. Graphs stay half the size, and
+Python's garbage collector, whose full passes cost time in proportion to the objects
+alive, has half as many to scan.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ Scalar = Union["Value", float, int]
 # A derivative rule takes the op's inputs and its output (floats, or Values) and
 # returns d(out)/d(input) for each input, in order.
 Rule = Callable[..., tuple[Any, ...]]
+UnaryOp = Callable[["Value"], "Value"]
+BinaryOp = Callable[["Value", Scalar], "Value"]
 
 _grad_enabled = True
 
@@ -76,17 +83,32 @@ class Value:
     (-2.0, 2.0)
     """
 
-    __slots__ = ("__weakref__", "_rule", "data", "grad", "label", "local_grads", "op", "parents")
+    __slots__ = (
+        "__weakref__",
+        "_rule",
+        "constant",
+        "constant_first",
+        "data",
+        "grad",
+        "label",
+        "local_grads",
+        "op",
+        "parents",
+    )
 
     data: float
     # A float; a Value after `backward(create_graph=True)`.
     grad: Any
     label: str
-    # The name of the op that made this node; "" for a leaf.
+    # The name of the op that made this node ("+", "tanh", "dot", ...); "" for a leaf.
     op: str
     parents: tuple[Value, ...]
     # d(self)/d(parent) for each parent, as floats, fixed when the node is made.
     local_grads: tuple[float, ...]
+    # The plain number of `x * 0.5` or `1 - x` (None if there is none), and whether it
+    # stands on the left of the op.
+    constant: float | None
+    constant_first: bool
     _rule: Rule | None
 
     def __init__(self, data: float, label: str = "") -> None:
@@ -98,6 +120,8 @@ class Value:
         self.op = ""
         self.parents = ()
         self.local_grads = ()
+        self.constant = None
+        self.constant_first = False
         self._rule = None
 
     def __repr__(self) -> str:
@@ -114,42 +138,38 @@ class Value:
 
     @property
     def _op(self) -> str:
-        return self.op
+        """The op with its constant, as micrograd shows it: "*0.5", "**2", "1-"."""
+        if self.constant is None:
+            return self.op
+        constant = f"{self.constant:g}"
+        return constant + self.op if self.constant_first else self.op + constant
 
-    # ---- binary ops -------------------------------------------------------------
-    # Each is defined below as a function on floats, with its derivative rule.
-
-    def __add__(self, other: Scalar) -> Value:
-        return _add(self, other)
-
-    def __radd__(self, other: Scalar) -> Value:  # other + self
-        return _add(_as_value(other, "+"), self)
-
-    def __sub__(self, other: Scalar) -> Value:
-        return _sub(self, other)
-
-    def __rsub__(self, other: Scalar) -> Value:  # other - self
-        return _sub(_as_value(other, "-"), self)
-
-    def __mul__(self, other: Scalar) -> Value:
-        return _mul(self, other)
-
-    def __rmul__(self, other: Scalar) -> Value:  # other * self
-        return _mul(_as_value(other, "*"), self)
-
-    def __truediv__(self, other: Scalar) -> Value:
-        return _div(self, other)
-
-    def __rtruediv__(self, other: Scalar) -> Value:  # other / self
-        return _div(_as_value(other, "/"), self)
+    # ---- ops: each is defined below the class, as a function on floats with its
+    # derivative rule beside it; the reflected forms (2 * x) come with it.
+    __add__: ClassVar[BinaryOp]
+    __radd__: ClassVar[BinaryOp]
+    __sub__: ClassVar[BinaryOp]
+    __rsub__: ClassVar[BinaryOp]
+    __mul__: ClassVar[BinaryOp]
+    __rmul__: ClassVar[BinaryOp]
+    __truediv__: ClassVar[BinaryOp]
+    __rtruediv__: ClassVar[BinaryOp]
+    __rpow__: ClassVar[BinaryOp]
+    neg: ClassVar[UnaryOp]
+    abs: ClassVar[UnaryOp]
+    exp: ClassVar[UnaryOp]
+    log: ClassVar[UnaryOp]
+    sqrt: ClassVar[UnaryOp]
+    tanh: ClassVar[UnaryOp]
+    sigmoid: ClassVar[UnaryOp]
+    relu: ClassVar[UnaryOp]
+    sin: ClassVar[UnaryOp]
+    cos: ClassVar[UnaryOp]
 
     def __pow__(self, exponent: Scalar) -> Value:
         if isinstance(exponent, Value):
-            return _pow(self, exponent)
-        return _pow_number(self, _real(exponent, "**"))
-
-    def __rpow__(self, base: Scalar) -> Value:  # base ** self
-        return _pow(_as_value(base, "**"), self)
+            return _pow_value(self, exponent)
+        return _pow_number(self, exponent)
 
     def __neg__(self) -> Value:
         return self.neg()
@@ -159,19 +179,6 @@ class Value:
 
     def __abs__(self) -> Value:
         return self.abs()
-
-    # ---- unary ops ---------------------------------------------------------------
-    # Assigned after the class, where each is defined with its derivative.
-    neg: ClassVar[Callable[[Value], Value]]
-    abs: ClassVar[Callable[[Value], Value]]
-    exp: ClassVar[Callable[[Value], Value]]
-    log: ClassVar[Callable[[Value], Value]]
-    sqrt: ClassVar[Callable[[Value], Value]]
-    tanh: ClassVar[Callable[[Value], Value]]
-    sigmoid: ClassVar[Callable[[Value], Value]]
-    relu: ClassVar[Callable[[Value], Value]]
-    sin: ClassVar[Callable[[Value], Value]]
-    cos: ClassVar[Callable[[Value], Value]]
 
     # ---- backpropagation ---------------------------------------------------------
 
@@ -193,7 +200,7 @@ class Value:
             if node.parents:
                 node.grad = 0.0
         if create_graph:
-            self._propagate_graphs(order)
+            _propagate_graphs(self, order)
             return
         self.grad = 1.0 if self.parents else self.grad + 1.0
         with no_grad():  # a leaf left holding a Value gradient must not grow a graph
@@ -202,18 +209,58 @@ class Value:
                 for parent, local_grad in zip(node.parents, node.local_grads):
                     parent.grad += grad * local_grad
 
-    def _propagate_graphs(self, order: list[Value]) -> None:
-        """backward(create_graph=True): the edges are recomputed as Values by each
-        node's rule, so every gradient is a Value that can itself be differentiated."""
-        seed = Value(1.0)
-        self.grad = seed if self.parents else _accumulate(self.grad, seed)
-        for node in reversed(order):
-            if node._rule is None:
-                continue
-            grad = node.grad
-            local_grads = node._rule(*node.parents, node)
-            for parent, local_grad in zip(node.parents, local_grads):
-                parent.grad = _accumulate(parent.grad, grad * local_grad)
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node `root` depends on, each after all of its parents; `root` last.
+
+    Iterative depth-first search, so a chain a million nodes deep is fine. The stack
+    is two flat lists rather than a list of (node, flag) pairs: on a deep graph those
+    pairs would live long enough to wake the garbage collector again and again.
+    """
+    order: list[Value] = []
+    visited: set[Value] = set()
+    stack = [root]
+    # parents_placed[i] is True when stack[i]'s parents are all in `order` already.
+    parents_placed = [False]
+    while stack:
+        node = stack.pop()
+        if parents_placed.pop():
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append(node)
+        parents_placed.append(True)
+        for parent in node.parents:
+            if parent not in visited:
+                stack.append(parent)
+                parents_placed.append(False)
+    return order
+
+
+def _propagate_graphs(root: Value, order: list[Value]) -> None:
+    """backward(create_graph=True): each node's rule recomputes its edges as Values,
+    so every gradient is a Value that can itself be differentiated."""
+    seed = Value(1.0)
+    root.grad = seed if root.parents else _accumulate(root.grad, seed)
+    for node in reversed(order):
+        rule = node._rule
+        if rule is None:
+            continue
+        grad = node.grad
+        for parent, local_grad in zip(node.parents, _local_grads_as_values(node, rule)):
+            parent.grad = _accumulate(parent.grad, grad * local_grad)
+
+
+def _local_grads_as_values(node: Value, rule: Rule) -> tuple[Any, ...]:
+    """The node's edges, from its rule called on the parents and the node itself."""
+    if node.constant is None:
+        return rule(*node.parents, node)
+    (x,) = node.parents
+    if node.constant_first:
+        return rule(node.constant, x, node)[1:]
+    return rule(x, node.constant, node)[:1]
 
 
 def _accumulate(total: Any, term: Any) -> Any:
@@ -221,30 +268,6 @@ def _accumulate(total: Any, term: Any) -> Any:
     if type(total) is float and total == 0.0:
         return term
     return total + term
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every node `root` depends on, each after all of its parents; `root` last.
-
-    Iterative depth-first search, so a chain a million nodes deep is fine.
-    """
-    order: list[Value] = []
-    visited: set[Value] = set()
-    # (node, True) marks a node whose parents have all been placed.
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in node.parents:
-            if parent not in visited:
-                stack.append((parent, False))
-    return order
 
 
 def _as_value(x: object, where: str) -> Value:
@@ -257,7 +280,13 @@ _new_value = object.__new__
 
 
 def _node(
-    data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...], op: str, rule: Rule
+    data: float,
+    parents: tuple[Value, ...],
+    local_grads: tuple[float, ...],
+    op: str,
+    rule: Rule,
+    constant: float | None,
+    constant_first: bool,
 ) -> Value:
     """The output of an op, wired into the graph unless inside `no_grad()`."""
     out: Value = _new_value(Value)
@@ -268,27 +297,29 @@ def _node(
         out.op = op
         out.parents = parents
         out.local_grads = local_grads
+        out.constant = constant
+        out.constant_first = constant_first
         out._rule = rule
     else:
         out.op = ""
         out.parents = ()
         out.local_grads = ()
+        out.constant = None
+        out.constant_first = False
         out._rule = None
     return out
 
 
-def _unary_op(
-    name: str, derivative: Rule
-) -> Callable[[Callable[[float], float]], Callable[[Value], Value]]:
+def _unary_op(name: str, derivative: Rule) -> Callable[[Callable[[float], float]], UnaryOp]:
     """Make a Value method from a float function and its derivative rule."""
 
-    def make(forward: Callable[[float], float]) -> Callable[[Value], Value]:
+    def make(forward: Callable[[float], float]) -> UnaryOp:
         def op(self: Value) -> Value:
             x = self.data
             out = forward(x)
-            return _node(out, (self,), derivative(x, out), name, derivative)
+            return _node(out, (self,), derivative(x, out), name, derivative, None, False)
 
-        op.__name__ = forward.__name__
+        op.__name__ = name
         op.__doc__ = forward.__doc__
         return op
 
@@ -297,18 +328,30 @@ def _unary_op(
 
 def _binary_op(
     name: str, derivative: Rule
-) -> Callable[[Callable[[float, float], float]], Callable[[Value, Scalar], Value]]:
-    """Make an op on two Values (or a Value and a number) from a float function."""
+) -> Callable[[Callable[[float, float], float]], tuple[BinaryOp, BinaryOp]]:
+    """Make `x op y` and its reflected form `number op x` from a float function."""
 
-    def make(forward: Callable[[float, float], float]) -> Callable[[Value, Scalar], Value]:
+    def make(forward: Callable[[float, float], float]) -> tuple[BinaryOp, BinaryOp]:
         def op(self: Value, other: Scalar) -> Value:
-            other = _as_value(other, name)
-            a, b = self.data, other.data
+            a = self.data
+            if isinstance(other, Value):
+                b = other.data
+                out = forward(a, b)
+                return _node(
+                    out, (self, other), derivative(a, b, out), name, derivative, None, False
+                )
+            b = _real(other, name)
             out = forward(a, b)
-            return _node(out, (self, other), derivative(a, b, out), name, derivative)
+            return _node(out, (self,), derivative(a, b, out)[:1], name, derivative, b, False)
 
-        op.__name__ = forward.__name__
-        return op
+        def reflected(self: Value, other: Scalar) -> Value:  # other op self
+            a = _real(other, name)
+            b = self.data
+            out = forward(a, b)
+            return _node(out, (self,), derivative(a, b, out)[1:], name, derivative, a, True)
+
+        op.__name__ = reflected.__name__ = name
+        return op, reflected
 
     return make
 
@@ -324,6 +367,11 @@ def _sin(x: Any) -> Any:
 
 def _log(x: Any) -> Any:
     return x.log() if isinstance(x, Value) else math.log(x)
+
+
+def _sign(x: Any) -> float:
+    x = float(x)
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
 # ---- primitives: forward on floats, derivative d(out)/d(inputs) beside it -----------
@@ -362,37 +410,37 @@ def _pow(a: float, b: float) -> float:
     return math.pow(a, b)
 
 
-def _pow_number(x: Value, n: float) -> Value:
-    """x ** n for a plain number n: the exponent is part of the op, not a node."""
-    if x.data == 0.0 and n < 0.0:
+_pow_value, _rpow = _pow
+
+
+def _d_pow_number(x: Any, n: float, out: Any) -> tuple[Any]:
+    # n * x**(n - 1); for n = 0 the derivative is 0 everywhere, x = 0 included.
+    return (n * x ** (n - 1.0),) if n != 0.0 else (0.0,)
+
+
+def _pow_number(x: Value, exponent: object) -> Value:
+    """x ** n for a plain number n, as micrograd's `**2`."""
+    n = _real(exponent, "**")
+    a = x.data
+    if a == 0.0 and n < 0.0:
         raise ZeroDivisionError(f"**: 0.0 cannot be raised to the negative power {n!r}")
-    if x.data == 0.0 and 0.0 < n < 1.0:
+    if a == 0.0 and 0.0 < n < 1.0:
         raise ZeroDivisionError(f"**: the derivative of x ** {n!r} is infinite at x = 0")
     try:
-        out = math.pow(x.data, n)
+        out = math.pow(a, n)
     except ValueError:
         raise ValueError(
-            f"**: {x.data!r} ** {n!r} is not a real number (a negative base needs a whole exponent)"
+            f"**: {a!r} ** {n!r} is not a real number (a negative base needs a whole exponent)"
         ) from None
     except OverflowError:
-        raise OverflowError(f"**: {x.data!r} ** {n!r} is too large for a float") from None
-
-    def derivative(x: Any, out: Any) -> tuple[Any]:
-        # n * x ** (n - 1), with x ** 0 taken as 1 so that x ** 0 has derivative 0 at 0 too.
-        return (n * x ** (n - 1.0),) if n != 0.0 else (0.0,)
-
-    return _node(out, (x,), derivative(x.data, out), f"**{n:g}", derivative)
+        raise OverflowError(f"**: {a!r} ** {n!r} is too large for a float") from None
+    return _node(out, (x,), _d_pow_number(a, n, out), "**", _d_pow_number, n, False)
 
 
 @_unary_op("neg", derivative=lambda x, out: (-1.0,))
 def _neg(x: float) -> float:
     """-x"""
     return -x
-
-
-def _sign(x: Any) -> float:
-    x = float(x)
-    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
 # abs has a kink at 0; we take the derivative there to be 0, as PyTorch does.
@@ -443,7 +491,7 @@ def _sigmoid(x: float) -> float:
 
 
 # relu has a kink at 0; we take the derivative there to be 0, as PyTorch does.
-@_unary_op("relu", derivative=lambda x, out: (1.0 if float(x) > 0 else 0.0,))
+@_unary_op("relu", derivative=lambda x, out: (1.0 if float(x) > 0.0 else 0.0,))
 def _relu(x: float) -> float:
     """max(0, x); its derivative at 0 is taken to be 0."""
     return x if x > 0.0 else 0.0
@@ -461,6 +509,11 @@ def _cos_forward(x: float) -> float:
     return math.cos(x)
 
 
+Value.__add__, Value.__radd__ = _add
+Value.__sub__, Value.__rsub__ = _sub
+Value.__mul__, Value.__rmul__ = _mul
+Value.__truediv__, Value.__rtruediv__ = _div
+Value.__rpow__ = _rpow
 Value.neg = _neg
 Value.abs = _abs
 Value.exp = _exp
@@ -483,12 +536,14 @@ def _sum_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
 def sum(values: Iterable[Scalar]) -> Value:
     """The sum of `values` as ONE node, however many there are.
 
+    Numbers among them become leaf Values.
+
     >>> sum([Value(1.0), 2.0, Value(3.0)]).data
     6.0
     """
     parents = tuple(_as_value(v, "sum") for v in values)
-    total = math.fsum(p.data for p in parents)
-    return _node(total, parents, (1.0,) * len(parents), "sum", _sum_rule)
+    total = math.fsum([p.data for p in parents])
+    return _node(total, parents, (1.0,) * len(parents), "sum", _sum_rule, None, False)
 
 
 def _dot_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
@@ -503,20 +558,32 @@ def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar | None
     """sum(w * x for w, x in zip(weights, inputs)) + bias as ONE node.
 
     A neuron is exactly this, so a layer's graph has one node per neuron, not 2n.
+    Its parents are the weights, then the inputs, then the bias; numbers among them
+    become leaf Values.
 
     >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0], bias=0.5).data
     -0.5
     """
     if len(weights) != len(inputs):
         raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
-    ws = tuple(_as_value(w, "dot") for w in weights)
-    xs = tuple(_as_value(x, "dot") for x in inputs)
+    ws = _values(weights)
+    xs = _values(inputs)
     w_data = [w.data for w in ws]
     x_data = [x.data for x in xs]
-    total = 0.0
-    for w, x in zip(w_data, x_data):
-        total += w * x
+    products = [w * x for w, x in zip(w_data, x_data)]
     if bias is None:
-        return _node(total, ws + xs, (*x_data, *w_data), "dot", _dot_rule)
+        total = math.fsum(products)
+        return _node(total, ws + xs, (*x_data, *w_data), "dot", _dot_rule, None, False)
     b = _as_value(bias, "dot")
-    return _node(total + b.data, (*ws, *xs, b), (*x_data, *w_data, 1.0), "dot", _dot_rule)
+    products.append(b.data)
+    total = math.fsum(products)
+    return _node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), "dot", _dot_rule, None, False)
+
+
+def _values(items: Sequence[Scalar]) -> tuple[Value, ...]:
+    # A neuron calls dot with Values throughout: check that first, cheaply.
+    values = tuple(items)
+    for item in values:
+        if type(item) is not Value:
+            return tuple(_as_value(v, "dot") for v in values)
+    return values  # type: ignore[return-value]
