@@ -1,0 +1,259 @@
+"""Backpropagation as pictures: before and after, and every step between.
+
+Nothing here touches `.grad`: the gradients are worked out into a dict by the same
+chain rule `backward()` runs, so drawing a graph never changes what `backward()` gives.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from scalargrad.engine import Value, topological_order
+from scalargrad.viz.graph import Graph, build_graph, check_size, format_from_path
+
+
+def gradients(root: Value) -> dict[Value, float]:
+    """d(root)/d(node) for every node `root` depends on, as one `backward()` from zero
+    gradients gives them, without touching any `.grad`.
+
+    >>> x = Value(3.0)
+    >>> gradients(x * x)[x]
+    6.0
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"gradients: root must be a Value, got {type(root).__name__}")
+    order = topological_order(root)
+    grads = dict.fromkeys(order, 0.0)
+    grads[root] = 1.0
+    for node in reversed(order):
+        grad = grads[node]
+        for parent, local_grad in zip(node.parents, node.local_grads):
+            grads[parent] += grad * local_grad
+    return grads
+
+
+# ---- before and after ---------------------------------------------------------------
+
+
+class BeforeAfter(NamedTuple):
+    """The graph before backward() (every grad 0) and after it, as two drawings."""
+
+    before: Graph
+    after: Graph
+
+    def save(
+        self, before_path: str | os.PathLike[str], after_path: str | os.PathLike[str]
+    ) -> tuple[Path, Path]:
+        """Write the two pictures, e.g. 'before_gradient.png' and 'after_gradient.png'."""
+        return self.before.save(before_path), self.after.save(after_path)
+
+    def save_combined(self, path: str | os.PathLike[str]) -> Path:
+        """Write both into one PNG: side by side, or one above the other for wide graphs."""
+        if format_from_path(path) != "png":
+            raise ValueError(f"save_combined writes a PNG; name the file *.png, got {path!r}")
+        target = Path(path)
+        target.write_bytes(self.combined_png())
+        return target
+
+    def combined_png(self) -> bytes:
+        """Both pictures in one PNG, as bytes."""
+        from PIL import Image
+
+        before, after = (_png_image(graph) for graph in (self.before, self.after))
+        wide = before.width > before.height
+        gap = 24
+        if wide:
+            size = (max(before.width, after.width), before.height + gap + after.height)
+            second_at = (0, before.height + gap)
+        else:
+            size = (before.width + gap + after.width, max(before.height, after.height))
+            second_at = (before.width + gap, 0)
+        canvas = Image.new("RGB", size, "white")
+        canvas.paste(before, (0, 0))
+        canvas.paste(after, second_at)
+        buffer = io.BytesIO()
+        canvas.save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, bytes]:
+        return {"image/png": self.combined_png()}
+
+
+def before_after(root: Value, **draw_options: Any) -> BeforeAfter:
+    """Draw `root`'s graph before backward() (grads 0) and after it, leaving `.grad` alone.
+
+    Takes draw_graph's options (local_grads, color, rankdir, ...).
+
+    >>> before_after(loss).save("before_gradient.png", "after_gradient.png")  # doctest: +SKIP
+    """
+    _reject_reserved(draw_options, "before_after")
+    grads = gradients(root)
+    scale = _scale(grads)
+    zeros = dict.fromkeys(grads, 0.0)
+    before = build_graph(
+        root, grads=zeros, grad_scale=scale, title="before backward()", **draw_options
+    )
+    after = build_graph(
+        root, grads=grads, grad_scale=scale, title="after backward()", **draw_options
+    )
+    return BeforeAfter(before, after)
+
+
+def _png_image(graph: Graph) -> Any:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(graph.pipe("png")))
+    return image.convert("RGB")
+
+
+def _scale(grads: dict[Value, float]) -> float:
+    finite = [abs(g) for g in grads.values() if abs(g) != float("inf") and g == g]
+    return max(finite, default=0.0)
+
+
+def _reject_reserved(options: dict[str, Any], where: str) -> None:
+    reserved = {"grads", "known", "highlight", "grad_scale", "title"} & options.keys()
+    if reserved:
+        raise TypeError(f"{where}: {', '.join(sorted(reserved))} is set by {where} itself")
+
+
+# ---- step through backward ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One frame of backpropagation: the first `index` nodes of the backward order know
+    their gradient; `node` is the one that just got it (None in frame 0)."""
+
+    index: int
+    node: Value | None
+    grads: dict[Value, float]
+    graph: Graph
+
+
+def backward_steps(root: Value, **draw_options: Any) -> Iterator[BackwardStep]:
+    """Yield frames 0..n of backward() on `root`'s n-node graph, without touching `.grad`.
+
+    Frame k shows the gradients of the first k nodes in backward order (root first),
+    the k-th highlighted with the edges that carried its gradient to it. Takes
+    draw_graph's options.
+
+    >>> for step in backward_steps(loss):  # doctest: +SKIP
+    ...     step.graph.save(f"step_{step.index:03d}.png")
+    """
+    _reject_reserved(draw_options, "backward_steps")
+    grads = gradients(root)
+    check_size(len(grads), draw_options.get("max_nodes", 1000), "backward_steps")
+    return _frames(root, grads, draw_options)
+
+
+def _frames(
+    root: Value, grads: dict[Value, float], draw_options: dict[str, Any]
+) -> Iterator[BackwardStep]:
+    backward_order = list(reversed(list(grads)))
+    scale = _scale(grads)
+    known: dict[Value, float] = {}
+    current: Value | None = None
+    for index in range(len(backward_order) + 1):
+        if index > 0:
+            current = backward_order[index - 1]
+            known[current] = grads[current]
+        title = (
+            "backward: nothing known yet"
+            if current is None
+            else f"backward step {index} of {len(backward_order)}: "
+            f"{_name(current)} gets its gradient"
+        )
+        graph = build_graph(
+            root,
+            grads=grads,
+            known=known,
+            highlight=current,
+            grad_scale=scale,
+            title=title,
+            **draw_options,
+        )
+        yield BackwardStep(index, current, dict(known), graph)
+
+
+def _name(node: Value) -> str:
+    if node.label:
+        return node.label
+    return f"the {node.op} node" if node.op else "a leaf"
+
+
+def save_animation(
+    root: Value,
+    path: str | os.PathLike[str],
+    *,
+    seconds_per_frame: float = 0.8,
+    max_nodes: int | None = 100,
+    **draw_options: Any,
+) -> Path:
+    """Write backward_steps(root) as an animated GIF, one frame per node, looping.
+
+    The last frame is held three times as long. Each frame is a full Graphviz render,
+    hence the lower default `max_nodes`.
+
+    >>> save_animation(loss, "backprop.gif")  # doctest: +SKIP
+    """
+    from PIL import Image
+
+    if Path(path).suffix.lower() != ".gif":
+        raise ValueError(f"save_animation writes a GIF; name the file *.gif, got {path!r}")
+    if not seconds_per_frame > 0:
+        raise ValueError(f"seconds_per_frame must be positive, got {seconds_per_frame!r}")
+    frames = [
+        _png_image(step.graph) for step in backward_steps(root, max_nodes=max_nodes, **draw_options)
+    ]
+    # Graphviz sizes each frame to its content; a GIF needs one size for all.
+    width = max(frame.width for frame in frames)
+    height = max(frame.height for frame in frames)
+    padded = []
+    for frame in frames:
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(frame, ((width - frame.width) // 2, (height - frame.height) // 2))
+        padded.append(canvas)
+    milliseconds = round(seconds_per_frame * 1000)
+    durations = [milliseconds] * (len(padded) - 1) + [3 * milliseconds]
+    target = Path(path)
+    padded[0].save(target, save_all=True, append_images=padded[1:], duration=durations, loop=0)
+    return target
+
+
+def step_slider(root: Value, **draw_options: Any) -> Any:
+    """An ipywidgets slider over backward_steps(root), for Jupyter: drag to step.
+
+    Frames are rendered (as SVG) when first shown. Needs ipywidgets.
+    """
+    try:
+        import ipywidgets  # type: ignore[import-untyped]
+    except ImportError as error:
+        raise ImportError(
+            "step_slider needs ipywidgets: `pip install ipywidgets` (and run it in Jupyter)"
+        ) from error
+    steps = list(backward_steps(root, **draw_options))
+    rendered: dict[int, bytes] = {}
+
+    def svg(index: int) -> bytes:
+        if index not in rendered:
+            rendered[index] = steps[index].graph.pipe("svg")
+        return rendered[index]
+
+    slider = ipywidgets.IntSlider(
+        value=0, min=0, max=len(steps) - 1, step=1, description="step", continuous_update=False
+    )
+    image = ipywidgets.Image(value=svg(0), format="svg+xml")
+
+    def show(change: dict[str, Any]) -> None:
+        image.value = svg(change["new"])
+
+    slider.observe(show, names="value")
+    player = ipywidgets.Play(value=0, min=0, max=len(steps) - 1, interval=800)
+    ipywidgets.jslink((player, "value"), (slider, "value"))
+    return ipywidgets.VBox([ipywidgets.HBox([player, slider]), image])
