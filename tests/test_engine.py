@@ -1,0 +1,371 @@
+"""The engine: each op's value and derivative, backward's semantics, errors, memory."""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+import sys
+import weakref
+from collections.abc import Callable
+
+import pytest
+
+import scalargrad
+from scalargrad import Value, gradcheck, gradgradcheck, no_grad
+from scalargrad.engine import topological_order
+
+
+def derivative(op: Callable[[Value], Value], x: float) -> tuple[float, float]:
+    """The value of op at x and d(op)/dx from backward()."""
+    leaf = Value(x)
+    out = op(leaf)
+    out.backward()
+    return out.data, leaf.grad
+
+
+# ---- each op: value and derivative at chosen points ---------------------------------
+
+UNARY_CASES = [
+    # (name, op, x, value, derivative), the derivatives worked out by hand
+    ("neg", lambda v: -v, 1.5, -1.5, -1.0),
+    ("abs of a negative", lambda v: abs(v), -2.0, 2.0, -1.0),
+    ("abs of a positive", lambda v: v.abs(), 3.0, 3.0, 1.0),
+    ("exp", lambda v: v.exp(), 1.0, math.e, math.e),
+    ("log", lambda v: v.log(), 2.0, math.log(2.0), 0.5),
+    ("sqrt", lambda v: v.sqrt(), 4.0, 2.0, 0.25),
+    ("tanh at 0", lambda v: v.tanh(), 0.0, 0.0, 1.0),
+    ("sigmoid at 0", lambda v: v.sigmoid(), 0.0, 0.5, 0.25),
+    ("relu of a positive", lambda v: v.relu(), 2.0, 2.0, 1.0),
+    ("relu of a negative", lambda v: v.relu(), -2.0, 0.0, 0.0),
+    ("sin at 0", lambda v: v.sin(), 0.0, 0.0, 1.0),
+    ("cos at pi/2", lambda v: v.cos(), math.pi / 2, math.cos(math.pi / 2), -1.0),
+    ("square", lambda v: v**2, 3.0, 9.0, 6.0),
+    ("power -1", lambda v: v**-1, 2.0, 0.5, -0.25),
+    ("power 0.5", lambda v: v**0.5, 4.0, 2.0, 0.25),
+    ("power 0 at 0", lambda v: v**0, 0.0, 1.0, 0.0),
+    ("number plus x", lambda v: 2 + v, 1.0, 3.0, 1.0),
+    ("number minus x", lambda v: 2 - v, 1.0, 1.0, -1.0),
+    ("number times x", lambda v: 3 * v, 2.0, 6.0, 3.0),
+    ("number over x", lambda v: 1 / v, 2.0, 0.5, -0.25),
+    ("x over a number", lambda v: v / 4, 2.0, 0.5, 0.25),
+    ("number to the power x", lambda v: 2**v, 3.0, 8.0, 8.0 * math.log(2.0)),
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "x", "value", "slope"),
+    [case[1:] for case in UNARY_CASES],
+    ids=[case[0] for case in UNARY_CASES],
+)
+def test_each_op_gives_its_value_and_derivative(
+    op: Callable[[Value], Value], x: float, value: float, slope: float
+) -> None:
+    """Every op gives the value and derivative worked out by hand."""
+    got_value, got_slope = derivative(op, x)
+    assert got_value == pytest.approx(value, rel=1e-15, abs=1e-15)
+    assert got_slope == pytest.approx(slope, rel=1e-15, abs=1e-15)
+
+
+def test_binary_ops_give_both_partial_derivatives() -> None:
+    """a + b, a - b, a * b, a / b and a ** b differentiate in both operands."""
+    cases = {
+        "+": (lambda a, b: a + b, 1.0, 1.0),
+        "-": (lambda a, b: a - b, 1.0, -1.0),
+        "*": (lambda a, b: a * b, 3.0, 2.0),
+        "/": (lambda a, b: a / b, 1 / 3.0, -2.0 / 9.0),
+        "**": (lambda a, b: a**b, 3.0 * 2.0**2, 8.0 * math.log(2.0)),
+    }
+    for name, (op, d_a, d_b) in cases.items():
+        a, b = Value(2.0), Value(3.0)
+        out = op(a, b)
+        out.backward()
+        assert out.op == name
+        assert (a.grad, b.grad) == pytest.approx((d_a, d_b), rel=1e-15), name
+
+
+@pytest.mark.parametrize("x", [-1.3, -0.2, 0.4, 1.7])
+def test_every_unary_op_passes_gradcheck_and_gradgradcheck(x: float) -> None:
+    """First and second derivatives of each op agree with finite differences."""
+    ops: list[Callable[[Value], Value]] = [
+        lambda v: -v, lambda v: abs(v), lambda v: v.exp(), lambda v: (v * v).log(),
+        lambda v: (v * v + 0.1).sqrt(), lambda v: v.tanh(), lambda v: v.sigmoid(),
+        lambda v: v.relu(), lambda v: v.sin(), lambda v: v.cos(), lambda v: v**3,
+        lambda v: (v * v) ** -1.5, lambda v: 1.7**v, lambda v: (v * v) ** v,
+    ]  # fmt: skip
+    for op in ops:
+        assert gradcheck(op, [x])
+        assert gradgradcheck(op, [x])
+
+
+def test_the_derivative_at_the_kinks_of_relu_and_abs_is_zero() -> None:
+    """relu and abs at exactly 0 have derivative 0, as in PyTorch."""
+    assert derivative(lambda v: v.relu(), 0.0) == (0.0, 0.0)
+    assert derivative(lambda v: abs(v), 0.0) == (0.0, 0.0)
+
+
+def test_sigmoid_is_finite_and_exact_far_out() -> None:
+    """sigmoid(+-1000) is 1 and 0, without overflow, with derivative 0."""
+    assert derivative(lambda v: v.sigmoid(), 1000.0) == (1.0, 0.0)
+    assert derivative(lambda v: v.sigmoid(), -1000.0) == (0.0, 0.0)
+
+
+def test_sum_and_dot_are_one_node_however_long() -> None:
+    """scalargrad.sum and scalargrad.dot make a single node with every input a parent."""
+    xs = [Value(float(i)) for i in range(50)]
+    ws = [Value(0.5) for _ in range(50)]
+    bias = Value(1.0)
+    total = scalargrad.sum(xs)
+    weighted = scalargrad.dot(ws, xs, bias)
+    assert total.data == sum(range(50)) and total.parents == tuple(xs)
+    assert weighted.data == 0.5 * sum(range(50)) + 1.0
+    assert weighted.parents == (*ws, *xs, bias)
+    assert len(topological_order(weighted)) == 101 + 1
+    weighted.backward()
+    assert [w.grad for w in ws] == [x.data for x in xs]
+    assert [x.grad for x in xs] == [0.5] * 50 and bias.grad == 1.0
+
+
+def test_sum_and_dot_accept_numbers_and_check_lengths() -> None:
+    """Numbers become leaves; dot with unequal lengths is a ValueError."""
+    assert scalargrad.sum([1, 2.5, Value(1.0)]).data == 4.5
+    assert scalargrad.sum([]).data == 0.0
+    assert scalargrad.dot([1.0, 2.0], [3.0, 4.0]).data == 11.0
+    with pytest.raises(ValueError, match="dot: 2 weights but 3 inputs"):
+        scalargrad.dot([Value(1.0), Value(1.0)], [1.0, 2.0, 3.0])
+
+
+# ---- micrograd compatibility ---------------------------------------------------------
+
+
+def test_micrograds_readme_example_gives_micrograds_numbers() -> None:
+    """The expression in micrograd's README gives the values it documents."""
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    assert f"{g.data:.4f}" == "24.7041"
+    assert f"{a.grad:.4f}" == "138.8338"
+    assert f"{b.grad:.4f}" == "645.5773"
+
+
+def test_lecture_attributes_label_prev_and_op_are_there() -> None:
+    """label, _prev (the parents) and _op (with its number, as micrograd shows it) work."""
+    a = Value(2.0, label="a")
+    b = a * 3
+    c = 1 - b
+    d = a + b
+    assert a.label == "a" and a._prev == set() and a._op == ""
+    assert b._prev == {a} and b._op == "*3"
+    assert c._op == "1-" and c.constant == 1.0 and c.constant_first
+    assert d._prev == {a, b} and d._op == "+"
+    assert (a**2)._op == "**2"
+
+
+def test_repr_and_float_read_like_micrograd() -> None:
+    """repr shows data and grad (and a label when there is one); float() gives data."""
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+    assert repr(Value(-1.5, label="w")) == "Value(data=-1.5, grad=0.0, label='w')"
+    assert float(Value(3.25)) == 3.25
+
+
+def test_values_hash_by_identity() -> None:
+    """Two Values with equal data are still two nodes."""
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and len({a, b}) == 2
+
+
+def test_parameter_update_as_in_lectures() -> None:
+    """p.data -= lr * p.grad works on a leaf."""
+    p = Value(1.0)
+    (p * p).backward()
+    p.data -= 0.1 * p.grad
+    assert p.data == pytest.approx(0.8)
+
+
+# ---- backward semantics --------------------------------------------------------------
+
+
+def test_backward_twice_keeps_interior_grads_and_doubles_leaf_grads() -> None:
+    """Interior nodes are reset before each backward; leaves accumulate."""
+    x = Value(3.0)
+    h = x * x
+    y = h.tanh()
+    y.backward()
+    first_h, first_x = h.grad, x.grad
+    y.backward()
+    assert h.grad == first_h
+    assert x.grad == 2 * first_x
+
+
+def test_a_reused_node_gets_the_sum_of_its_paths() -> None:
+    """x used three times receives the gradient of each use."""
+    x = Value(2.0)
+    y = x * x + x  # d/dx = 2x + 1
+    y.backward()
+    assert x.grad == 5.0
+    z = Value(-1.0)
+    w = z + z
+    w.backward()
+    assert z.grad == 2.0
+
+
+def test_backward_on_a_leaf_gives_one() -> None:
+    """d(x)/d(x) = 1."""
+    x = Value(4.0)
+    x.backward()
+    assert x.grad == 1.0
+
+
+def test_no_grad_records_no_graph_and_restores_itself() -> None:
+    """Inside no_grad ops give leaves; after it, and after an error in it, graphs again."""
+    x = Value(2.0)
+    with no_grad():
+        y = (x * 3).tanh() + x
+        assert not scalargrad.is_grad_enabled()
+    assert y.parents == () and y.op == ""
+    assert y.data == pytest.approx(math.tanh(6.0) + 2.0)
+    with pytest.raises(ZeroDivisionError), no_grad():
+        x / 0
+    assert scalargrad.is_grad_enabled()
+    assert (x * 3).parents == (x,)
+
+
+def test_create_graph_gives_second_derivatives() -> None:
+    """The grad after backward(create_graph=True) is a Value whose backward gives f''."""
+    x = Value(0.5)
+    y = x**3 + x.sin()
+    y.backward(create_graph=True)
+    first = x.grad
+    assert isinstance(first, Value)
+    assert first.data == pytest.approx(3 * 0.25 + math.cos(0.5), rel=1e-15)
+    x.grad = 0.0
+    first.backward()
+    assert x.grad == pytest.approx(6 * 0.5 - math.sin(0.5), rel=1e-15)
+
+
+def test_create_graph_without_clearing_accumulates_as_pytorch_does() -> None:
+    """A second backward adds f'' to the leaf's f', like torch's .grad."""
+    x = Value(2.0)
+    (x**3).backward(create_graph=True)
+    x.grad.backward()
+    assert x.grad.data == pytest.approx(3 * 4.0 + 6 * 2.0)
+
+
+def test_create_graph_gives_mixed_partials() -> None:
+    """d2(x*y*y)/dxdy = 2y, from the graph of d/dx."""
+    x, y = Value(1.5), Value(-2.0)
+    (x * y * y).backward(create_graph=True)
+    dx = x.grad
+    x.grad = y.grad = 0.0
+    dx.backward()
+    assert y.grad == pytest.approx(2 * -2.0)
+    assert x.grad == 0.0
+
+
+def test_create_graph_makes_every_gradient_a_value() -> None:
+    """Even a gradient that is a constant (d(x+1)/dx) is a Value under create_graph."""
+    x = Value(1.0)
+    (x + 1).backward(create_graph=True)
+    assert isinstance(x.grad, Value) and x.grad.data == 1.0
+
+
+def test_a_chain_a_hundred_thousand_deep_backpropagates() -> None:
+    """No recursion anywhere: a 100,000-deep chain needs no RecursionError headroom."""
+    x = Value(1.0)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0 + 0.0
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        y.backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert x.grad == 1.0
+
+
+def test_a_dropped_graph_is_freed_by_reference_counting_alone() -> None:
+    """No reference cycles: the last reference gone, every node is gone, no gc needed."""
+    gc.disable()
+    try:
+        x = Value(0.3)
+        h = (x * 2).tanh()
+        y = scalargrad.dot([h, x], [h, 1.5], x).exp() + h.relu()
+        y.backward()
+        interior = weakref.ref(h)
+        root = weakref.ref(y)
+        del h, y
+        assert interior() is None and root() is None
+    finally:
+        gc.enable()
+
+
+# ---- bad input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["1.0", None, 1j, True, [1.0]])
+def test_what_is_not_a_real_number_is_a_type_error(bad: object) -> None:
+    """str, None, complex, bool and lists are refused, naming the op and the value."""
+    with pytest.raises(TypeError, match="Value: expected a real number"):
+        Value(bad)  # type: ignore[arg-type]
+    for op, name in [
+        (lambda: Value(1.0) + bad, r"\+"),
+        (lambda: bad * Value(1.0), r"\*"),
+        (lambda: Value(1.0) ** bad, r"\*\*"),
+        (lambda: scalargrad.sum([Value(1.0), bad]), "sum"),
+    ]:
+        with pytest.raises(
+            TypeError, match=f"{name}: expected a real number.*got {re.escape(repr(bad))}"
+        ):
+            op()
+
+
+def test_a_label_must_be_a_string() -> None:
+    """Value(1.0, label=3) is a TypeError."""
+    with pytest.raises(TypeError, match="label must be a str"):
+        Value(1.0, label=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("expression", "error", "message"),
+    [
+        (lambda: Value(-1.0).log(), ValueError, r"log: .* got -1.0"),
+        (lambda: Value(0.0).log(), ValueError, r"log: .* got 0.0"),
+        (lambda: Value(-4.0).sqrt(), ValueError, r"sqrt: .* got -4.0"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, r"/: division of 1.0 by zero"),
+        (lambda: 1 / Value(0.0), ZeroDivisionError, r"/: division of 1.0 by zero"),
+        (lambda: Value(-8.0) ** (1 / 3), ValueError, r"\*\*: -8.0 \*\* 0.333"),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, r"\*\*: 0.0 cannot be raised"),
+        (lambda: Value(0.0) ** 0.5, ZeroDivisionError, r"derivative of x \*\* 0.5 is infinite"),
+        (lambda: Value(-2.0) ** Value(2.0), ValueError, r"base must be positive.*-2.0"),
+        (lambda: (-2) ** Value(2.0), ValueError, r"base must be positive.*-2.0"),
+        (lambda: Value(1000.0).exp(), OverflowError, r"exp: exp\(1000.0\)"),
+        (lambda: Value(10.0) ** 400, OverflowError, r"\*\*: 10.0 \*\* 400.0 is too large"),
+    ],
+)
+def test_domain_errors_name_the_op_and_the_value(
+    expression: Callable[[], Value], error: type[Exception], message: str
+) -> None:
+    """Domain errors raise as Python's math does, at the op, with op and value named."""
+    with pytest.raises(error, match=message):
+        expression()
+
+
+def test_a_failed_op_leaves_no_trace_in_the_graph() -> None:
+    """An op that raised made no node: its input's graph is as before."""
+    x = Value(-1.0)
+    y = x * 2
+    with pytest.raises(ValueError):
+        y.log()
+    y.backward()
+    assert x.grad == 2.0
