@@ -330,7 +330,7 @@ def build_graph(
             op_id = f"{node_id}op"
             digraph.node(
                 op_id,
-                label=f"<{escape(node.op)}>",
+                label=f"<{escape(op_text(node))}>",
                 shape="ellipse",
                 style="filled",
                 fillcolor=OP_FILL,
@@ -350,6 +350,14 @@ def build_graph(
                     attrs["penwidth"] = "2.5"
                 digraph.edge(ids[parent], op_id, **attrs)
     return Graph(digraph, format=format)
+
+
+def op_text(node: Value) -> str:
+    """The op as a learner writes it, with its plain-number operand: '* 0.5', '1 -'."""
+    if node.constant is None:
+        return node.op
+    constant = format_number(node.constant)
+    return f"{constant} {node.op}" if node.constant_first else f"{node.op} {constant}"
 
 
 def check_size(count: int, max_nodes: int | None, what: str = "draw_graph") -> None:

@@ -1,0 +1,374 @@
+"""Computation graphs: what the DOT says, that it renders, and on which Graphviz."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+import scalargrad
+from scalargrad import Value
+from scalargrad.engine import topological_order
+from scalargrad.viz import (
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    RenderError,
+    draw_dot,
+    draw_graph,
+    which_renderer,
+)
+from scalargrad.viz.graph import escape, format_number, render
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's header, after checking it is one."""
+    assert data[:8] == PNG_SIGNATURE, data[:16]
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    return image.size
+
+
+def value_nodes(source: str) -> list[str]:
+    return re.findall(r"^\s*(v\d+) \[", source, flags=re.MULTILINE)
+
+
+def op_nodes(source: str) -> list[str]:
+    return re.findall(r"^\s*(v\d+op) \[", source, flags=re.MULTILINE)
+
+
+def edges(source: str) -> list[str]:
+    return re.findall(r"^\s*\S+ -> \S+", source, flags=re.MULTILINE)
+
+
+def neuron() -> Value:
+    """The lecture's neuron: o = tanh(x1*w1 + x2*w2 + b)."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def hide_dot(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Make `dot` unfindable: PATH holds only an empty directory."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty_path")))
+    assert shutil.which("dot") is None
+
+
+def hide_pygraphviz(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `import pygraphviz` fail, as on a machine without it."""
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+
+
+# ---- what the DOT contains ---------------------------------------------------------
+
+
+def test_each_value_is_a_node_and_each_op_a_node_between_inputs_and_output() -> None:
+    """One node per Value, one per op; an edge from each input to its op and one onward."""
+    o = neuron()
+    source = draw_graph(o).source
+    nodes = topological_order(o)
+    with_op = [node for node in nodes if node.parents]
+    assert len(value_nodes(source)) == len(nodes) == 10
+    assert len(op_nodes(source)) == len(with_op) == 5
+    assert len(edges(source)) == sum(len(node.parents) for node in with_op) + len(with_op)
+
+
+def test_a_value_node_shows_its_label_data_and_grad_in_a_compact_format() -> None:
+    """After backward the labels read like the lecture: 'o | data 0.7071 | grad 1'."""
+    o = neuron()
+    o.backward()
+    source = draw_graph(o).source
+    assert re.search(r"<B>o</B></TD>.*data 0\.7071</TD>.*grad 1</TD>", source)
+    assert re.search(r"<B>x1</B></TD>.*data 2</TD>.*grad -1\.5</TD>", source)
+    assert re.search(r"<B>n</B></TD>.*data 0\.8814</TD>.*grad 0\.5</TD>", source)
+
+
+def test_numbers_are_compact() -> None:
+    """Four significant digits, exponents for the very large and small, no '-0'."""
+    assert format_number(0.70710678) == "0.7071"
+    assert format_number(-1.5) == "-1.5"
+    assert format_number(1.0) == "1"
+    assert format_number(123456.0) == "1.235e+05"
+    assert format_number(-0.0) == "0"
+    assert format_number(float("nan")) == "nan"
+
+
+def test_op_nodes_name_the_op_with_its_plain_number() -> None:
+    """`x * 0.5` and `1 - x` keep their constant on the op node, and it is drawn there."""
+    x = Value(2.0, label="x")
+    source = draw_graph((1 - x * 0.5).tanh()).source
+    ops = re.findall(r"v\d+op \[label=<([^>]*)>", source)
+    assert sorted(ops) == sorted(["* 0.5", "1 -", "tanh"])
+
+
+def test_local_gradients_label_the_input_edges() -> None:
+    """local_grads=True writes d(out)/d(in) on each input edge: for a*b, b and a."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    source = draw_graph(a * b, local_grads=True).source
+    labelled = re.findall(r"(v\d+) -> v\d+op \[label=(\S+)", source)
+    ids = {node.label: f"v{i}" for i, node in enumerate(topological_order(a * b)) if node.label}
+    assert dict(labelled) == {ids["a"]: "-3", ids["b"]: "2"}
+    assert "label=" not in "".join(edges(draw_graph(a * b).source))
+
+
+def test_a_value_used_twice_by_one_op_has_two_edges() -> None:
+    """x * x draws both edges into the op, each with its local derivative."""
+    x = Value(3.0, label="x")
+    source = draw_graph(x * x, local_grads=True).source
+    assert len(re.findall(r"v0 -> v1op \[label=3 ", source)) == 2
+
+
+def test_nodes_are_coloured_by_gradient_sign_and_size() -> None:
+    """Positive grads fill blue, negative red, zero white; larger is deeper."""
+    o = neuron()
+    o.backward()
+    source = draw_graph(o).source
+    fills = dict(re.findall(r"<B>(\w+)</B>.*?fillcolor=\"(#[0-9a-f]{6})\"", source))
+
+    def rgb(hex_colour: str) -> tuple[int, int, int]:
+        r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+        return r, g, b
+
+    assert fills["w2"] == "#ffffff"  # grad 0
+    red, _, blue = rgb(fills["x1"])  # grad -1.5
+    assert red > blue
+    red, _, blue = rgb(fills["n"])  # grad 0.5
+    assert blue > red
+    assert sum(rgb(fills["x1"])) < sum(rgb(fills["n"]))  # |-1.5| > |0.5|: deeper
+    plain = draw_graph(o, color=False).source
+    assert set(re.findall(r"fillcolor=\"(#[0-9a-f]{6})\"", plain)) == {"#ffffff", "#e8e8e8"}
+
+
+def test_a_gradient_that_is_a_value_is_drawn_as_its_number() -> None:
+    """After backward(create_graph=True) the grads are Values; the picture shows floats."""
+    x = Value(3.0, label="x")
+    (x * x).backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    assert "grad 6</TD>" in draw_graph(x * x).source
+
+
+def test_rankdir_and_title_reach_the_dot() -> None:
+    """rankdir is the graph's direction; a title is a caption at the top."""
+    source = draw_graph(neuron(), rankdir="TB", title="my <neuron>").source
+    assert "rankdir=TB" in source
+    assert "my &lt;neuron&gt;" in source
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"rankdir": "up"}, ValueError, "rankdir must be one of LR, RL, TB, BT"),
+        ({"format": "jpeg"}, ValueError, "format must be one of png, svg, pdf, dot"),
+        ({"max_nodes": 0}, ValueError, "max_nodes must be a positive int or None"),
+        ({"title": 3}, TypeError, "title must be a str"),
+    ],
+)
+def test_bad_options_get_clear_errors(kwargs: dict[str, object], error: type, message: str) -> None:
+    """Each bad option names itself and what it accepts."""
+    with pytest.raises(error, match=re.escape(message)):
+        draw_graph(neuron(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_root_that_is_not_a_value_is_a_type_error() -> None:
+    """draw_graph(3.0) says it wants a Value."""
+    with pytest.raises(TypeError, match="root must be a Value, got float"):
+        draw_graph(3.0)  # type: ignore[arg-type]
+
+
+# ---- big graphs ----------------------------------------------------------------------
+
+
+def chain(length: int) -> Value:
+    x = Value(0.5, label="x")
+    for _ in range(length):
+        x = (x * 0.9).tanh()
+    return x
+
+
+def test_a_graph_over_max_nodes_is_refused_with_what_to_do_instead() -> None:
+    """The message gives the size, the limit, and the ways out."""
+    with pytest.raises(GraphTooLargeError, match=r"201 Values, more than max_nodes=50") as caught:
+        draw_graph(chain(100), max_nodes=50)
+    assert "draw_mlp(model)" in str(caught.value)
+    assert "max_nodes=None" in str(caught.value)
+    assert len(value_nodes(draw_graph(chain(100), max_nodes=None).source)) == 201
+
+
+def test_one_samples_loss_through_the_standard_mlp_draws_under_the_default_limit() -> None:
+    """MLP(2, [16, 16, 1]) on one sample: every node drawn, and it renders to PNG."""
+    nn = pytest.importorskip("scalargrad.nn")
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    graph = draw_graph(loss)
+    assert len(value_nodes(graph.source)) == len(topological_order(loss))
+    width, height = png_size(graph.pipe("png"))
+    assert width > 200 and height > 200
+
+
+# ---- saving and display ------------------------------------------------------------------
+
+
+def test_save_picks_the_format_from_the_extension(tmp_path: Path) -> None:
+    """.png is a PNG of sensible size, .svg an SVG, .pdf a PDF, .dot the DOT text."""
+    graph = draw_graph(neuron())
+    png = graph.save(tmp_path / "g.png")
+    width, height = png_size(png.read_bytes())
+    assert 400 < width < 5000 and 100 < height < 2000
+    svg = graph.save(tmp_path / "g.SVG").read_text(encoding="utf-8")
+    assert "<svg" in svg and "data 0.7071" in svg
+    assert graph.save(tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+    assert graph.save(tmp_path / "g.dot").read_text() == graph.source
+
+
+def test_save_with_an_unknown_extension_says_which_ones_work() -> None:
+    """No guessing: 'g.jpg' is a ValueError listing the extensions."""
+    with pytest.raises(ValueError, match=r"\.png, \.svg, \.pdf, \.dot"):
+        draw_graph(neuron()).save("g.jpg")
+
+
+def test_draw_dot_takes_micrograds_arguments_and_displays_in_jupyter() -> None:
+    """draw_dot(root, format='svg', rankdir='LR') shows as SVG; format='png' as PNG."""
+    o = neuron()
+    svg_bundle = draw_dot(o, format="svg", rankdir="LR")._repr_mimebundle_()
+    assert "<svg" in str(svg_bundle["image/svg+xml"])
+    png_bundle = draw_dot(o, format="png")._repr_mimebundle_()
+    png_size(bytes(png_bundle["image/png"]))  # type: ignore[arg-type]
+
+
+# ---- which Graphviz renders ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="Graphviz's `dot` is not on PATH (apt-get install graphviz to test this path)",
+)
+def test_the_system_dot_renders_when_it_is_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With pygraphviz unimportable, the `dot` program alone renders PNG and SVG."""
+    hide_pygraphviz(monkeypatch)
+    assert which_renderer().startswith("dot (")
+    graph = draw_graph(neuron())
+    png_size(graph.pipe("png"))
+    assert "<svg" in graph.pipe("svg").decode()
+    with pytest.raises(RenderError, match="dot"):
+        render("digraph { a -> }", "png")
+
+
+def test_pygraphviz_renders_when_no_dot_is_on_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """With `dot` hidden from PATH, pygraphviz's bundled Graphviz renders instead."""
+    pytest.importorskip("pygraphviz")
+    hide_dot(monkeypatch, tmp_path_factory)
+    assert which_renderer().startswith("pygraphviz (Graphviz ")
+    graph = draw_graph(neuron(), local_grads=True)
+    width, height = png_size(graph.pipe("png"))
+    assert width > 400 and height > 100
+    assert "<svg" in graph.pipe("svg").decode()
+    assert graph.pipe("pdf").startswith(b"%PDF")
+    with pytest.raises(RenderError, match="pygraphviz"):
+        render("digraph { a -> }", "png")
+
+
+def test_with_no_graphviz_at_all_one_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Neither `dot` nor pygraphviz: GraphvizNotFoundError naming both ways to get one."""
+    hide_dot(monkeypatch, tmp_path_factory)
+    hide_pygraphviz(monkeypatch)
+    graph = draw_graph(neuron())
+    with pytest.raises(GraphvizNotFoundError, match=r"pip install pygraphviz.*apt install"):
+        graph.pipe("png")
+    with pytest.raises(GraphvizNotFoundError):
+        which_renderer()
+    assert graph.source.startswith("digraph")  # building the DOT needs no Graphviz
+
+
+# ---- labels cannot break the DOT -------------------------------------------------------------
+
+NASTY_LABELS = [
+    'say "hi"',
+    "<b>not html</b>",
+    "{record|fields}",
+    "back\\slash",
+    "trailing\\",
+    "two\nlines",
+    "naïve ∂L/∂w 损失 🙂",
+    "nul\x00tab\tbell\x07",
+    "&amp; &lt;",
+    "]; evil -> node [",
+    "lone \ud800 surrogate",
+]
+
+
+def svg_node_count(svg: str) -> int:
+    return svg.count('class="node"')
+
+
+def svg_texts(svg: str) -> list[str]:
+    """The text Graphviz wrote into an SVG, unescaped."""
+    return [html.unescape(text) for text in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
+
+
+@pytest.mark.parametrize("label", NASTY_LABELS)
+@pytest.mark.parametrize("renderer", ["default", "pygraphviz"])
+def test_hostile_labels_render_as_text(
+    label: str,
+    renderer: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Quotes, markup, record syntax, backslashes, newlines, control and non-ASCII
+    characters come out as text: the graph keeps its nodes, on either renderer."""
+    if renderer == "pygraphviz":
+        pytest.importorskip("pygraphviz")
+        hide_dot(monkeypatch, tmp_path_factory)
+    x = Value(1.0, label=label)
+    y = x * 2
+    y.label = label
+    graph = draw_graph(y, title=label, local_grads=True)
+    svg = graph.pipe("svg").decode("utf-8")
+    assert svg_node_count(svg) == 3
+    if label.isprintable():
+        assert label in svg_texts(svg)  # shown as it was typed
+
+
+def test_escape_keeps_newlines_as_line_breaks_and_shows_control_characters() -> None:
+    """A newline becomes <BR/>; a NUL or a lone surrogate is shown as its escape."""
+    assert escape('a<b>&"c"\nd') == "a&lt;b&gt;&amp;&quot;c&quot;<BR/>d"
+    assert escape("x\x00y") == "x\\x00y"
+    assert escape("\ud800") == "\\ud800"
+
+
+@given(st.text(max_size=40), st.text(max_size=20))
+def test_any_label_renders_and_keeps_the_graph_intact(label: str, other: str) -> None:
+    """Arbitrary text as labels and title: the DOT renders to SVG with every node."""
+    a, b = Value(1.5, label=label), Value(-2.0, label=other)
+    out = (a + b) * a
+    out.label = label + other
+    svg = draw_graph(out, title=other, local_grads=True).pipe("svg").decode("utf-8")
+    assert svg_node_count(svg) == 6  # a, b, a + b, out and the two ops
+
+
+def test_importing_scalargrad_does_not_import_viz() -> None:
+    """Dependencies point one way: the engine and the package root never load viz."""
+
+    code = "import scalargrad, sys; print('scalargrad.viz' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+    assert scalargrad.Value is Value
