@@ -34,7 +34,7 @@ CLASS_COLORS = (
 
 
 def plot_loss(history: Any, *, path: str | os.PathLike[str] | None = None) -> Figure:
-    """Loss per epoch, and accuracy beside it when the history has any.
+    """Loss per epoch, and accuracy beside it when the history has any (not all NaN).
 
     `history` is a `scalargrad.train.History` or anything with `.loss` and
     `.accuracy` lists; a plain list of losses works too.
@@ -46,6 +46,8 @@ def plot_loss(history: Any, *, path: str | os.PathLike[str] | None = None) -> Fi
     elif hasattr(history, "loss"):
         losses = _numbers(history.loss, "plot_loss: history.loss")
         accuracies = _numbers(getattr(history, "accuracy", None) or [], "history.accuracy")
+        if all(np.isnan(accuracies)):  # NaN throughout: a regression has no accuracy
+            accuracies = []
     else:
         raise TypeError(
             "plot_loss: expected a History (with .loss and .accuracy) or a list of "
@@ -70,7 +72,7 @@ def plot_loss(history: Any, *, path: str | os.PathLike[str] | None = None) -> Fi
             marker="o" if len(accuracies) <= 30 else None,
         )
         # Fractions get a 0..1 axis, percentages 0..100, so a plateau looks like one.
-        top = 1.0 if max(accuracies) <= 1.0 else 100.0
+        top = 1.0 if np.nanmax(accuracies) <= 1.0 else 100.0
         accuracy_axes.set(title="accuracy", xlabel="epoch", ylabel="accuracy")
         accuracy_axes.set_ylim(0.0, top * 1.02)
         accuracy_axes.grid(alpha=0.3)

@@ -1,0 +1,168 @@
+"""The MLP view: inputs, neurons in layers, each weight an edge coloured by its sign."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from PIL import Image
+
+from scalargrad import Value
+from scalargrad.viz import draw_mlp
+from scalargrad.viz.mlp import NEGATIVE_EDGE, POSITIVE_EDGE, ZERO_EDGE
+
+
+@dataclass
+class StandInNeuron:
+    """micrograd's Neuron shape: w, b, nonlin."""
+
+    w: list[Value]
+    b: Value
+    nonlin: bool = True
+
+
+@dataclass
+class StandInLayer:
+    neurons: list[StandInNeuron]
+
+
+@dataclass
+class StandInMLP:
+    layers: list[StandInLayer] = field(default_factory=list)
+
+
+def stand_in(sizes: list[int]) -> StandInMLP:
+    """Weights alternate in sign, so both colours appear: +0.5, -0.5, +0.5, ..."""
+    layers = []
+    sign = 1.0
+    for i, (nin, nout) in enumerate(itertools.pairwise(sizes)):
+        neurons = []
+        for _ in range(nout):
+            weights = []
+            for _ in range(nin):
+                weights.append(Value(0.5 * sign))
+                sign = -sign
+            neurons.append(StandInNeuron(weights, Value(0.1), nonlin=i < len(sizes) - 2))
+        layers.append(StandInLayer(neurons))
+    return StandInMLP(layers)
+
+
+def weight_edges(source: str) -> list[str]:
+    """Edge lines that carry a weight (the invisible caption chain excluded)."""
+    return [
+        line
+        for line in re.findall(r"^\s*\S+ -> \S+.*$", source, flags=re.MULTILINE)
+        if "style=invis" not in line
+    ]
+
+
+def neuron_nodes(source: str) -> list[str]:
+    return re.findall(r"^\s*(L\d+N\d+) \[", source, flags=re.MULTILINE)
+
+
+def test_one_node_per_input_and_neuron_and_one_edge_per_weight() -> None:
+    """A 3-4-2 network: 3 inputs, 6 neurons, 3*4 + 4*2 weight edges."""
+    source = draw_mlp(stand_in([3, 4, 2])).source
+    assert len(re.findall(r"^\s*x\d+ \[", source, flags=re.MULTILINE)) == 3
+    assert neuron_nodes(source) == [f"L0N{j}" for j in range(4)] + ["L1N0", "L1N1"]
+    assert len(weight_edges(source)) == 3 * 4 + 4 * 2
+
+
+def test_weights_are_coloured_by_sign() -> None:
+    """Half the stand-in's weights are positive (blue), half negative (red)."""
+    model = stand_in([2, 4, 1])
+    edges = weight_edges(draw_mlp(model).source)
+    positive = sum(f'color="{POSITIVE_EDGE}"' in edge for edge in edges)
+    negative = sum(f'color="{NEGATIVE_EDGE}"' in edge for edge in edges)
+    assert positive == negative == len(edges) // 2
+
+
+def test_colour_by_grad_follows_the_gradients() -> None:
+    """color_by='grad': before backward every weight's grad is 0, so every edge is grey."""
+    model = stand_in([2, 2, 1])
+    edges = weight_edges(draw_mlp(model, color_by="grad").source)
+    assert all(f'color="{ZERO_EDGE}"' in edge for edge in edges)
+
+
+def test_layers_are_captioned_with_their_size_and_activation() -> None:
+    """'L0: 4 neurons, relu' from micrograd's nonlin; the last layer linear."""
+    source = draw_mlp(stand_in([2, 4, 1])).source
+    assert "L0: 4 neurons, relu" in source
+    assert "L1: 1 neuron, linear" in source
+    assert "inputs (2)" in source
+
+
+def test_neurons_show_their_bias_data_and_grad() -> None:
+    """Each neuron node reads 'N0 / b 0.1 / grad 0'."""
+    source = draw_mlp(stand_in([2, 1])).source
+    assert re.search(r"L0N0 \[label=<<B>N0</B>.*b 0\.1<BR/>grad 0</FONT>>", source)
+
+
+def test_weight_labels_appear_for_small_networks_or_on_request() -> None:
+    """A 2-3-1 network has 9 weights: labelled by default; 2-16-1 has 48: not, unless asked."""
+    small = weight_edges(draw_mlp(stand_in([2, 3, 1])).source)
+    assert all('label="w ' in edge for edge in small)
+    big = stand_in([2, 16, 1])
+    assert not any("label=" in edge for edge in weight_edges(draw_mlp(big).source))
+    asked = weight_edges(draw_mlp(big, weight_labels=True).source)
+    assert all('label="w ' in edge for edge in asked)
+
+
+def test_the_real_mlp_is_drawn_with_its_parameter_names() -> None:
+    """scalargrad.nn.MLP: tooltips carry the names nn gives ('L1.N0.w2'), after backward."""
+    nn = pytest.importorskip("scalargrad.nn")
+    model = nn.MLP(2, [4, 3, 1], seed=0)
+    model([0.5, -1.0]).backward()
+    graph = draw_mlp(model, color_by="grad")
+    assert len(neuron_nodes(graph.source)) == 4 + 3 + 1
+    assert len(weight_edges(graph.source)) == 2 * 4 + 4 * 3 + 3
+    assert "L1.N0.w2: data" in graph.source
+    assert "L2: 1 neuron, linear" in graph.source
+    negative = [w for w in model.parameters() if w.grad < 0 and w.label and ".w" in w.label]
+    edges = weight_edges(graph.source)
+    assert sum(f'color="{NEGATIVE_EDGE}"' in edge for edge in edges) == len(negative)
+
+
+def test_the_standard_mlp_renders_to_a_png() -> None:
+    """MLP(2, [16, 16, 1]) as neurons: a PNG taller than wide, of readable size."""
+    nn = pytest.importorskip("scalargrad.nn")
+    data = draw_mlp(nn.MLP(2, [16, 16, 1], seed=0)).pipe("png")
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    width, height = image.size
+    assert 300 < width < 3000 and 300 < height < 4000
+
+
+@pytest.mark.parametrize(
+    ("model", "error", "message"),
+    [
+        (object(), TypeError, "expected an MLP"),
+        (StandInMLP([]), ValueError, "the model has no layers"),
+        (StandInMLP([StandInLayer([])]), TypeError, "layer 0 has no .neurons"),
+    ],
+)
+def test_something_that_is_not_an_mlp_gets_a_clear_error(
+    model: object, error: type, message: str
+) -> None:
+    """The error says what draw_mlp looks for."""
+    with pytest.raises(error, match=message):
+        draw_mlp(model)
+
+
+def test_layers_that_do_not_fit_together_are_a_value_error() -> None:
+    """A layer whose neurons have the wrong number of weights is named."""
+    model = stand_in([2, 3, 1])
+    model.layers[1].neurons[0].w.pop()
+    with pytest.raises(
+        ValueError, match="layer 1 neurons have 2 weights but the layer before has 3"
+    ):
+        draw_mlp(model)
+
+
+def test_bad_options_are_named() -> None:
+    """color_by takes 'data' or 'grad'."""
+    with pytest.raises(ValueError, match="color_by must be 'data' or 'grad'"):
+        draw_mlp(stand_in([2, 1]), color_by="sign")
