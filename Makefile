@@ -19,7 +19,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest --nbmake
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
