@@ -1,0 +1,328 @@
+"""Training and evaluation: `fit`, `History`, `predict`, `accuracy`.
+
+>>> from scalargrad.data import xor
+>>> from scalargrad.nn import MLP
+>>> X, y = xor()
+>>> model = MLP(2, [8, 1], seed=1)
+>>> history = fit(model, X, y, epochs=200, lr=0.1, progress=False)
+>>> accuracy(model, X, y)
+1.0
+
+How an output becomes a class: a one-output model scores the positive class, so
+the prediction is 1 when the score is > 0 (> 0.5 when the output layer is a
+sigmoid, whose output is a probability) and 0 otherwise; a model with several
+outputs predicts the index of the largest. Targets of -1 and 0 both mean "not the
+positive class" to a one-output model.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from scalargrad import losses, optim
+from scalargrad.data import batches
+from scalargrad.engine import Value, no_grad
+from scalargrad.nn import MLP, Module
+from scalargrad.optim import SGD, Adam, AdamW, RMSprop, Schedule
+
+LossFunction = Callable[[Any, Sequence[Any]], Value]
+
+LOSSES: dict[str, LossFunction] = {
+    "mse": losses.mse,
+    "hinge": losses.hinge,
+    "binary_cross_entropy": losses.binary_cross_entropy,
+    "binary_cross_entropy_with_logits": losses.binary_cross_entropy_with_logits,
+    "cross_entropy": losses.cross_entropy,
+}
+OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "rmsprop": RMSprop,
+}
+# The learning rate each optimizer gets when fit() is given none: the optimizer's own
+# default, and for SGD (which has none) micrograd's demo's 0.1.
+DEFAULT_LRS = {"sgd": 0.1, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2}
+
+
+class Optimizer(Protocol):
+    """What `fit` needs of an optimizer: scalargrad.optim's, or one of your own."""
+
+    def step(self) -> None: ...
+
+    def zero_grad(self) -> None: ...
+
+
+@dataclass
+class History:
+    """What happened in each epoch of `fit`: one entry per epoch in each list.
+
+    `loss` and `accuracy` are measured on the batches as they are trained on (before
+    each batch's update), so recording them costs no extra pass over the data.
+    `accuracy` is NaN when the targets are not class labels (regression).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+def fit(
+    model: Module,
+    X: Sequence[Sequence[Any]],
+    y: Sequence[Any],
+    *,
+    loss: str | LossFunction | None = None,
+    optimizer: str | Optimizer = "sgd",
+    lr: float | Schedule | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    l2: float = 0.0,
+    shuffle: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+) -> History:
+    """Train `model` on samples `X` with targets `y` for `epochs` passes; return the History.
+
+    - `loss`: a name in `LOSSES` or a function `(outputs, targets) -> Value`, where
+      outputs are one Value per sample (a list of Values for a model with several
+      outputs). By default: cross_entropy for several outputs; for one output,
+      binary_cross_entropy after a sigmoid, hinge for targets in {-1, 1},
+      binary_cross_entropy_with_logits for targets in {0, 1}, mse otherwise.
+    - `optimizer`: "sgd" (the default, lr 0.1 unless given), "adam", "adamw",
+      "rmsprop", or an optimizer made on `model.parameters()` (then leave out `lr`).
+    - `lr`: a number, or a schedule from `scalargrad.optim` (`linear(1.0, 0.1, 100)`).
+    - `batch_size`: None trains on all samples at once (one step per epoch); a number
+      splits each epoch into batches, reshuffled every epoch when `shuffle`.
+    - `l2`: adds `l2 * sum(p * p)` over the parameters to the loss.
+    - `progress`: a tqdm progress bar with the loss and accuracy (a widget in notebooks).
+    """
+    inputs, targets = _checked_samples("fit", model, X, y)
+    _check_count("fit", "epochs", epochs)
+    if batch_size is not None:
+        _check_count("fit", "batch_size", batch_size)
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0.0:
+        raise ValueError(f"fit: l2 must be a number >= 0, got {l2!r}")
+    loss_function = _loss_function(model, targets, loss)
+    parameters = model.parameters()
+    optimizer = _optimizer(optimizer, parameters, lr)
+    is_labelled = _are_class_labels(targets, model.nout)
+    threshold = _threshold(model)
+
+    # Samples become leaf Values once, not once per epoch.
+    samples = [[Value(v) for v in row] for row in inputs]
+    history = History()
+    bar = _progress_bar(epochs, progress)
+    # Graphs here hold no reference cycles and die by reference counting; the cyclic
+    # collector would only re-scan every live graph node again and again (about an
+    # eighth of the time of a step on the standard workload), so it waits.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            if batch_size is None:
+                epoch_batches: Any = [(samples, targets)]
+            else:
+                epoch_batches = batches(samples, targets, batch_size, shuffle, seed=seed + epoch)
+            total_loss = 0.0
+            correct = 0
+            for batch_inputs, batch_targets in epoch_batches:
+                outputs = [model(sample) for sample in batch_inputs]
+                batch_loss = loss_function(outputs, batch_targets)
+                if l2:
+                    batch_loss = batch_loss + losses.l2_penalty(parameters, l2)
+                optimizer.zero_grad()
+                batch_loss.backward()
+                optimizer.step()
+                total_loss += batch_loss.data * len(batch_inputs)
+                if is_labelled:
+                    correct += _count_correct(outputs, batch_targets, threshold)
+            history.loss.append(total_loss / len(samples))
+            history.accuracy.append(correct / len(samples) if is_labelled else math.nan)
+            history.seconds.append(time.perf_counter() - start)
+            if bar is not None:
+                bar.set_postfix(
+                    loss=f"{history.loss[-1]:.4f}",
+                    accuracy=f"{history.accuracy[-1]:.1%}",
+                    refresh=False,
+                )
+                bar.update()
+    finally:
+        if collecting:
+            gc.enable()
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def predict(model: Module, X: Sequence[Sequence[Any]]) -> list[int]:
+    """The predicted class of each sample in `X`, computed without recording a graph."""
+    inputs, _ = _checked_samples("predict", model, X, None)
+    threshold = _threshold(model)
+    with no_grad():
+        return [_predicted_class(model(row), threshold) for row in inputs]
+
+
+def accuracy(model: Module, X: Sequence[Sequence[Any]], y: Sequence[Any]) -> float:
+    """The fraction of samples in `X` whose predicted class is their label in `y`."""
+    inputs, targets = _checked_samples("accuracy", model, X, y)
+    if not _are_class_labels(targets, model.nout):
+        raise ValueError(
+            f"accuracy: y must hold class labels ({_label_rule(model.nout)}), "
+            f"got values such as {_first_non_label(targets, model.nout)!r}"
+        )
+    predictions = predict(model, inputs)
+    return sum(p == _class_of(t, model.nout) for p, t in zip(predictions, targets)) / len(targets)
+
+
+# ---- checking the data ----------------------------------------------------------------
+
+
+def _checked_samples(
+    where: str, model: Module, X: Sequence[Sequence[Any]], y: Sequence[Any] | None
+) -> tuple[list[list[float]], list[Any]]:
+    """X as rows of floats and y as a list, after checking sizes, widths and types."""
+    rows = X.tolist() if hasattr(X, "tolist") else list(X)
+    if not rows:
+        raise ValueError(f"{where}: X is empty; give at least one sample")
+    targets: list[Any] = []
+    if y is not None:
+        targets = y.tolist() if hasattr(y, "tolist") else list(y)
+        if len(rows) != len(targets):
+            raise ValueError(f"{where}: X has {len(rows)} samples but y has {len(targets)} targets")
+        for i, t in enumerate(targets):
+            if isinstance(t, bool) or not isinstance(t, (int, float)):
+                raise TypeError(f"{where}: y[{i}] is {t!r}; targets must be numbers")
+    checked = []
+    for i, row in enumerate(rows):
+        try:
+            width = len(row)
+        except TypeError:
+            raise TypeError(
+                f"{where}: sample {i} is {row!r}; each sample must be a sequence of numbers"
+            ) from None
+        if width != model.nin:
+            raise ValueError(
+                f"{where}: sample {i} has {width} features, but the model takes {model.nin} inputs"
+            )
+        try:
+            checked.append([Value(v).data for v in row])
+        except TypeError as error:
+            raise TypeError(f"{where}: sample {i}: {error}") from None
+    return checked, targets
+
+
+def _check_count(where: str, name: str, n: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{where}: {name} must be an int of at least 1, got {n!r}")
+
+
+def _label_rule(nout: int) -> str:
+    return "0 or 1, or -1 or 1" if nout == 1 else f"ints 0..{nout - 1}"
+
+
+def _is_label(t: Any, nout: int) -> bool:
+    if nout == 1:
+        return t in (-1, 0, 1)
+    return isinstance(t, int) and 0 <= t < nout
+
+
+def _are_class_labels(targets: list[Any], nout: int) -> bool:
+    return all(_is_label(t, nout) for t in targets)
+
+
+def _first_non_label(targets: list[Any], nout: int) -> Any:
+    return next(t for t in targets if not _is_label(t, nout))
+
+
+# ---- outputs to classes ---------------------------------------------------------------
+
+
+def _threshold(model: Module) -> float:
+    """The score above which a one-output model predicts the positive class."""
+    last = model.layers[-1] if isinstance(model, MLP) else model
+    return 0.5 if getattr(last, "activation", "linear") == "sigmoid" else 0.0
+
+
+def _class_of(target: Any, nout: int) -> int:
+    return (1 if target > 0 else 0) if nout == 1 else int(target)
+
+
+def _predicted_class(output: Value | list[Value], threshold: float) -> int:
+    if isinstance(output, Value):
+        return 1 if output.data > threshold else 0
+    scores = [v.data for v in output]
+    return scores.index(max(scores))
+
+
+def _count_correct(outputs: list[Any], targets: list[Any], threshold: float) -> int:
+    if outputs and isinstance(outputs[0], Value):
+        return sum((out.data > threshold) == (t > 0) for out, t in zip(outputs, targets))
+    return sum(_predicted_class(out, threshold) == t for out, t in zip(outputs, targets))
+
+
+# ---- choosing the loss and the optimizer ----------------------------------------------
+
+
+def _loss_function(
+    model: Module, targets: list[Any], loss: str | LossFunction | None
+) -> LossFunction:
+    if loss is None:
+        return LOSSES[_default_loss(model, targets)]
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit: loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        return LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"fit: loss must be a name or a function, got {type(loss).__name__}")
+    return loss
+
+
+def _default_loss(model: Module, targets: list[Any]) -> str:
+    if model.nout > 1:
+        return "cross_entropy"
+    if _threshold(model) == 0.5:
+        return "binary_cross_entropy"
+    values = set(targets)
+    if values <= {-1, 1}:
+        return "hinge"
+    if values <= {0, 1}:
+        return "binary_cross_entropy_with_logits"
+    return "mse"
+
+
+def _optimizer(
+    optimizer: str | Optimizer, parameters: list[Value], lr: float | Schedule | None
+) -> Optimizer:
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"fit: optimizer must be one of {', '.join(OPTIMIZERS)} or an optimizer "
+                f"object, got {optimizer!r}"
+            )
+        return OPTIMIZERS[optimizer](parameters, lr=DEFAULT_LRS[optimizer] if lr is None else lr)
+    if lr is not None:
+        raise ValueError("fit: lr is set on the optimizer object you passed; leave lr out of fit()")
+    if not (
+        callable(getattr(optimizer, "step", None))
+        and callable(getattr(optimizer, "zero_grad", None))
+    ):
+        raise TypeError(
+            f"fit: optimizer must be a name or have step() and zero_grad(), "
+            f"got {type(optimizer).__name__}"
+        )
+    return optimizer
+
+
+def _progress_bar(epochs: int, progress: bool) -> Any:
+    if not progress:
+        return None
+    from tqdm.auto import tqdm  # only when asked for: tqdm.auto looks for Jupyter
+
+    return tqdm(total=epochs, desc="fit", unit="epoch")
