@@ -7,6 +7,7 @@ chain rule `backward()` runs, so drawing a graph never changes what `backward()`
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,8 +113,8 @@ def _png_image(graph: Graph) -> Any:
 
 
 def _scale(grads: dict[Value, float]) -> float:
-    finite = [abs(g) for g in grads.values() if abs(g) != float("inf") and g == g]
-    return max(finite, default=0.0)
+    """The largest finite |grad|: the colour scale shared by every frame."""
+    return max((abs(g) for g in grads.values() if math.isfinite(g)), default=0.0)
 
 
 def _reject_reserved(options: dict[str, Any], where: str) -> None:
