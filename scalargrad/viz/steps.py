@@ -233,7 +233,7 @@ def step_slider(root: Value, **draw_options: Any) -> Any:
     Frames are rendered (as SVG) when first shown. Needs ipywidgets.
     """
     try:
-        import ipywidgets  # type: ignore[import-untyped]
+        import ipywidgets
     except ImportError as error:
         raise ImportError(
             "step_slider needs ipywidgets: `pip install ipywidgets` (and run it in Jupyter)"
