@@ -16,6 +16,7 @@ Edit the sources, not the .ipynb files: a build overwrites them.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import sys
 import time
@@ -29,6 +30,7 @@ SOURCES = HERE / "src"
 KERNEL = "python3"
 # Each notebook must finish well inside the 60 s the issue allows; this catches a hang.
 CELL_TIMEOUT = 120
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 _MARKER = re.compile(r"^# %%(?P<markdown> \[markdown\])?\s*$")
 
@@ -94,10 +96,24 @@ def build(source_path: Path, execute: bool = True) -> float:
         )
         client.execute()
     seconds = time.perf_counter() - start
+    notebook = _with_stable_widget_ids(notebook, source_path.stem)
     nbformat.validate(notebook)
     target = HERE / f"{source_path.stem}.ipynb"
     nbformat.write(notebook, target)
     return seconds
+
+
+def _with_stable_widget_ids(notebook: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
+    """The notebook with each ipywidgets model id (a random uuid) replaced by one made
+    from the notebook's name and the order of appearance, so a rebuild is a no-op."""
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    if not state:
+        return notebook
+    text = nbformat.writes(notebook)
+    for index, model_id in enumerate(state):
+        stable = hashlib.md5(f"{stem}/{index}".encode()).hexdigest()
+        text = text.replace(model_id, stable)
+    return nbformat.reads(text, as_version=4)
 
 
 def check(source_path: Path) -> list[str]:
