@@ -143,6 +143,9 @@ def fit(
                 total_loss += batch_loss.data * len(batch_inputs)
                 if is_labelled:
                     correct += _count_correct(outputs, batch_targets, threshold)
+                # Free this step's graph now, so the next one reuses its memory
+                # (still warm in the cache) instead of being built beside it.
+                del outputs, batch_loss
             history.loss.append(total_loss / len(samples))
             history.accuracy.append(correct / len(samples) if is_labelled else math.nan)
             history.seconds.append(time.perf_counter() - start)
