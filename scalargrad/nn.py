@@ -221,7 +221,6 @@ class Neuron(Module):
 
     w: list[Value]
     b: Value
-    activation: str
 
     def __init__(
         self,
@@ -235,13 +234,20 @@ class Neuron(Module):
     ) -> None:
         self.nin = _check_size(nin, "nin")
         self.nout = 1
-        self.activation = _resolve_activation(activation, nonlin, default="relu")
-        self._activate = _ACTIVATION_OPS[self.activation]
+        self._activation = _resolve_activation(activation, nonlin, default="relu")
+        self._activate = _ACTIVATION_OPS[self._activation]
         bound = _init_bound(init, nin, _check_size(fan_out, "fan_out"))
         rng = _random_source(seed)
         self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
         self.b = Value(0.0)
         self._label_parameters()
+
+    # Read-only: the forward pass is wired to the activation when the neuron is made,
+    # so changing the name afterwards would silently mislabel it.
+    @property
+    def activation(self) -> str:
+        """The activation's name: "relu", "tanh", "sigmoid" or "linear"."""
+        return self._activation
 
     @property
     def nonlin(self) -> bool:
@@ -272,7 +278,6 @@ class Layer(Module):
     """`nout` neurons, each seeing the same `nin` inputs."""
 
     neurons: list[Neuron]
-    activation: str
 
     def __init__(
         self,
@@ -286,13 +291,18 @@ class Layer(Module):
     ) -> None:
         self.nin = _check_size(nin, "nin")
         self.nout = _check_size(nout, "nout")
-        self.activation = _resolve_activation(activation, nonlin, default="relu")
+        self._activation = _resolve_activation(activation, nonlin, default="relu")
         rng = _random_source(seed)
         self.neurons = [
-            Neuron(nin, self.activation, init=init, seed=_as_seed(rng), fan_out=nout)
+            Neuron(nin, self._activation, init=init, seed=_as_seed(rng), fan_out=nout)
             for _ in range(nout)
         ]
         self._label_parameters()
+
+    @property
+    def activation(self) -> str:
+        """The activation every neuron of the layer applies."""
+        return self._activation
 
     def __call__(self, x: Any) -> Value | list[Value]:
         """The layer's outputs for one sample: a list, or a Value when `nout` is 1."""

@@ -366,3 +366,12 @@ def test_model_fit_trains_the_model_with_train_fit() -> None:
     by_method = MLP(2, [4, 1], seed=0).fit(X, y, epochs=5, lr=0.1, progress=False)
     by_function = fit(MLP(2, [4, 1], seed=0), X, y, epochs=5, lr=0.1, progress=False)
     assert by_method.loss == by_function.loss
+
+
+def test_an_activation_cannot_be_renamed_after_the_model_is_made() -> None:
+    """The forward pass is wired at construction, so renaming is refused, not silently ignored."""
+    neuron, layer = Neuron(2), Layer(2, 2)
+    with pytest.raises(AttributeError):
+        neuron.activation = "tanh"
+    with pytest.raises(AttributeError):
+        layer.activation = "tanh"
