@@ -3,10 +3,10 @@
 >>> from scalargrad.data import xor
 >>> from scalargrad.nn import MLP
 >>> X, y = xor()
->>> model = MLP(2, [8, 1], seed=1)
->>> history = fit(model, X, y, epochs=200, lr=0.1, progress=False)
->>> accuracy(model, X, y)
-1.0
+>>> model = MLP(2, [4, 1], "tanh", seed=0)
+>>> history = fit(model, X, y, optimizer="adam", lr=0.1, epochs=300, progress=False)
+>>> predict(model, X), y
+([0, 1, 1, 0], [0, 1, 1, 0])
 
 How an output becomes a class: a one-output model scores the positive class, so
 the prediction is 1 when the score is > 0 (> 0.5 when the output layer is a
