@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scalargrad.modelfile import FORMAT, VERSION, load, save
@@ -301,14 +301,12 @@ def _loads_a_whole_model_or_raises_value_error(data: bytes) -> None:
     assert output is not None
 
 
-@settings(max_examples=300, deadline=None)
 @given(mangled_bytes())
 def test_a_mangled_file_raises_only_value_error_and_never_half_loads(data: bytes) -> None:
     """Bytes cut, flipped, inserted, deleted: a whole model, or a ValueError; nothing else."""
     _loads_a_whole_model_or_raises_value_error(data)
 
 
-@settings(max_examples=300, deadline=None)
 @given(mangled_documents())
 def test_a_document_with_any_part_replaced_raises_only_value_error(data: bytes) -> None:
     """Any part of the JSON replaced by any JSON value: a whole model, or a ValueError."""
