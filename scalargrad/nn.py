@@ -215,8 +215,10 @@ def _some(names: Sequence[object], shown: int = 5) -> str:
 class Neuron(Module):
     """activation(w . x + b): `nin` weights and a bias, made as one fused node.
 
-    Weights start uniform in [-1, 1] as in micrograd (or "xavier", "kaiming");
-    the bias starts at 0.
+    Weights start uniform in [-1, 1] as in micrograd; `init="xavier"` draws from
+    +-sqrt(6 / (nin + fan_out)) and `init="kaiming"` from +-sqrt(6 / nin), where
+    `fan_out` is the width of the layer the neuron belongs to. The bias starts at 0.
+    `seed` is an int, a `random.Random`, or None for the global `random` state.
     """
 
     w: list[Value]
