@@ -4,6 +4,8 @@
 # `backward()` is one loop over the graph. This notebook slows that loop down: the order
 # it visits nodes in, the chain rule at each node, and what happens at a Value that
 # feeds two ops. Then the same thing as pictures: frame by frame, a slider, an animation.
+# The first cell imports what the notebook uses and makes a temporary folder for the
+# animation.
 
 # %%
 import tempfile

@@ -4,7 +4,8 @@
 # A neuron is a weighted sum of its inputs plus a bias, passed through a squashing
 # function. This notebook builds one from Values, checks its gradients against PyTorch,
 # then stacks neurons into a `Layer` and layers into an `MLP`, and trains a small MLP,
-# first with a loop written out in full and then with `fit`.
+# first with a loop written out in full and then with `fit`. The first cell imports
+# what the notebook uses.
 
 # %%
 # Show the matplotlib figures that cells return (plot_loss below).
@@ -17,26 +18,28 @@ from scalargrad.viz import draw_graph, draw_mlp, plot_loss
 # %% [markdown]
 # ## A tanh neuron from Values
 #
-# Two inputs, two weights and a bias: o = tanh(w₁x₁ + w₂x₂ + b). With the numbers below
-# the weighted sum is −0.7, so o = tanh(−0.7) ≈ −0.604.
+# Two inputs, two weights and a bias: o = tanh(w₀x₀ + w₁x₁ + b), numbered from 0 as
+# Python and `scalargrad.nn` number them. With the numbers below the weighted sum is
+# −0.7, so o = tanh(−0.7) ≈ −0.604.
 
 # %%
-x1, x2 = Value(1.0, label="x1"), Value(-2.0, label="x2")
-w1, w2 = Value(0.6, label="w1"), Value(0.9, label="w2")
+x0, x1 = Value(1.0, label="x0"), Value(-2.0, label="x1")
+w0, w1 = Value(0.6, label="w0"), Value(0.9, label="w1")
 b = Value(0.5, label="b")
-n = x1 * w1 + x2 * w2 + b
+n = x0 * w0 + x1 * w1 + b
 n.label = "n"
 o = n.tanh()
 o.label = "o"
 o.backward()
 
 print(f"o = {o.data:.6f}")
-for leaf in (x1, x2, w1, w2, b):
+for leaf in (x0, x1, w0, w1, b):
     print(f"do/d{leaf.label} = {leaf.grad:+.6f}")
 
 # %% [markdown]
 # The graph, with the local derivatives on the edges. Each weight's gradient is
-# tanh′(n) = 1 − o² ≈ 0.635 times its input: w₂'s input is negative, so it is the one red weight.
+# tanh′(n) = 1 − o² ≈ 0.635 times its input: w₁'s input is negative, so w₁ is the one
+# red weight.
 
 # %%
 draw_graph(o, local_grads=True, format="png")
@@ -55,12 +58,12 @@ except ImportError:
 else:
     leaves = {
         v.label: torch.tensor(v.data, dtype=torch.float64, requires_grad=True)
-        for v in (x1, x2, w1, w2, b)
+        for v in (x0, x1, w0, w1, b)
     }
-    t_o = torch.tanh(leaves["x1"] * leaves["w1"] + leaves["x2"] * leaves["w2"] + leaves["b"])
+    t_o = torch.tanh(leaves["x0"] * leaves["w0"] + leaves["x1"] * leaves["w1"] + leaves["b"])
     t_o.backward()
     print(f"o: scalargrad {o.data:+.12f}   torch {t_o.item():+.12f}")
-    for leaf in (x1, x2, w1, w2, b):
+    for leaf in (x0, x1, w0, w1, b):
         theirs = leaves[leaf.label].grad.item()
         print(
             f"do/d{leaf.label}: scalargrad {leaf.grad:+.12f}   torch {theirs:+.12f}"
@@ -70,7 +73,7 @@ else:
 # %% [markdown]
 # ## `Neuron`
 #
-# `Neuron(2, "tanh")` holds two weights and a bias as Values, named w0, w1 and b (its
+# `Neuron(2, "tanh")` holds two weights and a bias as Values, labelled w0, w1 and b (its
 # random weights are replaced here by the ones above). Look at its graph: the weighted sum is one `dot` node with
 # five parents, not four ops. Fewer nodes make backward faster and pictures readable;
 # the gradients are the same.
@@ -78,7 +81,7 @@ else:
 # %%
 neuron = Neuron(2, "tanh", seed=0)
 neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.6, 0.9, 0.5
-out = neuron([Value(1.0, label="x1"), Value(-2.0, label="x2")])
+out = neuron([Value(1.0, label="x0"), Value(-2.0, label="x1")])
 out.backward()
 
 print(neuron, "parameters:", [p.label for p in neuron.parameters()])
@@ -145,8 +148,8 @@ for x, t in zip(X, targets):
     print(f"x = {x}   target {t:+.0f}   score {model(x).data:+.3f}")
 
 # %% [markdown]
-# The same network after training. Compare it with the picture before: the weights have
-# grown and changed sign where XOR needed it.
+# The same network after training. Compare it with the picture before training: every
+# bias started at 0 (white boxes) and has moved, and the weights have changed too.
 
 # %%
 draw_mlp(model, format="png")
@@ -166,8 +169,8 @@ print(f"final loss {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.0%}")
 print(f"largest difference from the hand loop: {difference:.1e}")
 
 # %% [markdown]
-# `plot_loss` draws the history: the loss on the left, the fraction of samples on the
-# right side of zero on the right.
+# `plot_loss` draws the history: the loss on the left; on the right, the fraction of the
+# four samples whose score has the sign of their target.
 
 # %%
 plot_loss(history)

@@ -3,7 +3,8 @@
 #
 # The project's standard workload: two interleaving half-moons, 100 points, and an MLP
 # with two hidden layers of 16 relu neurons that learns to tell them apart. Then the
-# same network trained by four optimizers, compared on one plot.
+# same network trained by four optimizers, compared on one plot. The first cell imports
+# what the notebook uses.
 
 # %%
 # Show the matplotlib figures that cells return.
@@ -34,7 +35,8 @@ plot_dataset(X, y, title="moons(100, noise=0.1)")
 # `MLP(2, [16, 16, 1])`: relu hidden layers, one linear output, the score. A score > 0
 # means class 1. The loss is the hinge loss, the mean of relu(1 − t·score) with t = +1
 # for class 1 and −1 for class 0, plus 1e-4 · Σ p² over all parameters to keep the
-# weights small. Here is that loss for the untrained model, computed by hand.
+# weights small. Here is that loss for the untrained model, computed with the functions
+# from `scalargrad.losses` that `fit` uses.
 
 # %%
 model = MLP(2, [16, 16, 1], seed=0)

@@ -4,7 +4,8 @@
 # A wrong derivative rule does not crash: training just goes badly, or slowly. The
 # defence is to compare every gradient with a finite-difference estimate. This notebook
 # does that by hand, with `gradcheck`, with a property test over many inputs, and for
-# second derivatives.
+# second derivatives. The first cell imports what the notebook uses and makes a
+# temporary folder for hypothesis's cache.
 
 # %%
 import math
