@@ -126,6 +126,8 @@ try:
 except GradcheckError as error:
     print(error.__notes__[0])
     print(error)
+else:
+    print("no failing input found")
 
 # %% [markdown]
 # A kink is not a bug in the rule, but a test must steer clear of it. `assume` tells
