@@ -19,7 +19,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(PY) notebooks/build.py --check
 	$(PY) -m pytest --nbmake
+
+# Re-run every notebook in a fresh kernel and commit-ready outputs from notebooks/src/.
+notebooks: $(STAMP)
+	$(PY) notebooks/build.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
