@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -126,7 +127,11 @@ def parse(text: str) -> Formula:
             f"the formula is {len(text):,} characters long; the limit is {MAX_LENGTH:,}"
         )
     try:
-        tree = ast.parse(text, mode="eval").body
+        # A SyntaxWarning ("1if": invalid decimal literal) becomes the SyntaxError it
+        # points to, rather than a second line printed to stderr.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(text, mode="eval").body
     except SyntaxError as error:
         raise FormulaError(_syntax_message(error)) from None
     except (ValueError, RecursionError, MemoryError):
