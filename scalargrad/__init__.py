@@ -8,7 +8,7 @@
 8.0
 """
 
-from scalargrad.engine import Value, dot, is_grad_enabled, no_grad, sum, topological_order
+from scalargrad.engine import Value, dot, dots, is_grad_enabled, no_grad, sum, topological_order
 from scalargrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "Value",
     "__version__",
     "dot",
+    "dots",
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",

@@ -17,8 +17,10 @@ alive, has fewer to scan.
 
 from __future__ import annotations
 
+import builtins
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Union
@@ -607,13 +609,14 @@ def _sum_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
 def sum(values: Iterable[Scalar]) -> Value:
     """The sum of `values` as ONE node, however many there are.
 
-    Numbers among them become leaf Values.
+    Added left to right, as Python's own sum of Values would. Numbers among them
+    become leaf Values.
 
     >>> sum([Value(1.0), 2.0, Value(3.0)]).data
     6.0
     """
-    parents = tuple(_as_value(v, "sum") for v in values)
-    total = math.fsum([p.data for p in parents])
+    parents = _values(values, "sum")
+    total = _add_up(p.data for p in parents)
     return _fused_node(total, parents, (1.0,) * len(parents), "sum", _sum_rule)
 
 
@@ -626,35 +629,60 @@ def _dot_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
 
 
 def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar | None = None) -> Value:
-    """sum(w * x for w, x in zip(weights, inputs)) + bias as ONE node.
+    """bias + sum(w * x for w, x in zip(weights, inputs)) as ONE node.
 
     A neuron is exactly this, so a layer's graph has one node per neuron, not 2n.
     Its parents are the weights, then the inputs, then the bias; numbers among them
-    become leaf Values.
+    become leaf Values. It adds in micrograd's order (the bias first), so a neuron
+    gives micrograd's numbers to the last bit.
 
     >>> dot([Value(2.0), Value(3.0)], [1.0, -1.0], bias=0.5).data
     -0.5
     """
-    if len(weights) != len(inputs):
-        raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
-    ws = _values(weights)
-    xs = _values(inputs)
-    w_data = [w.data for w in ws]
+    return dots([weights], inputs, None if bias is None else [bias])[0]
+
+
+def dots(
+    weight_rows: Sequence[Sequence[Scalar]],
+    inputs: Sequence[Scalar],
+    biases: Sequence[Scalar] | None = None,
+) -> list[Value]:
+    """`dot(row, inputs, bias)` for each row of weights and its bias: a whole layer.
+
+    The same nodes as calling dot once per row; the inputs are checked and read once.
+
+    >>> [out.data for out in dots([[1.0, 0.0], [0.0, 2.0]], [3.0, 4.0], [0.5, 0.5])]
+    [3.5, 8.5]
+    """
+    xs = _values(inputs, "dot")
     x_data = [x.data for x in xs]
-    products = [w * x for w, x in zip(w_data, x_data)]
-    if bias is None:
-        total = math.fsum(products)
-        return _fused_node(total, ws + xs, (*x_data, *w_data), "dot", _dot_rule)
-    b = _as_value(bias, "dot")
-    products.append(b.data)
-    total = math.fsum(products)
-    return _fused_node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), "dot", _dot_rule)
+    if biases is not None and len(biases) != len(weight_rows):
+        raise ValueError(f"dot: {len(weight_rows)} rows of weights but {len(biases)} biases")
+    outs = []
+    for i, weights in enumerate(weight_rows):
+        ws = _values(weights, "dot")
+        if len(ws) != len(xs):
+            raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
+        w_data = [w.data for w in ws]
+        if biases is None:
+            total = _add_up(map(operator.mul, w_data, x_data))
+            out = _fused_node(total, ws + xs, (*x_data, *w_data), "dot", _dot_rule)
+        else:
+            b = _as_value(biases[i], "dot")
+            total = _add_up(map(operator.mul, w_data, x_data), b.data)
+            out = _fused_node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), "dot", _dot_rule)
+        outs.append(out)
+    return outs
 
 
-def _values(items: Sequence[Scalar]) -> tuple[Value, ...]:
-    # A neuron calls dot with Values throughout: check that first, cheaply.
+# This module's `sum` is the fused node; fused nodes add up with Python's.
+_add_up = builtins.sum
+
+
+def _values(items: Iterable[Scalar], where: str) -> tuple[Value, ...]:
     values = tuple(items)
+    # Layers pass Values throughout: check for that first, cheaply.
     for item in values:
         if type(item) is not Value:
-            return tuple(_as_value(v, "dot") for v in values)
+            return tuple(_as_value(v, where) for v in values)
     return values  # type: ignore[return-value]

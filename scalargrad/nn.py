@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from scalargrad.engine import Value, _real, dot
+from scalargrad.engine import Value, _real, dot, dots
 
 if TYPE_CHECKING:
     from scalargrad.train import History
@@ -312,7 +312,10 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def _forward(self, xs: Sequence[Value]) -> list[Value]:
-        return [neuron._forward(xs) for neuron in self.neurons]
+        # One dots call makes the same nodes as one dot per neuron, reading xs once.
+        neurons = self.neurons
+        sums = dots([n.w for n in neurons], xs, [n.b for n in neurons])
+        return [out if n._activate is None else n._activate(out) for n, out in zip(neurons, sums)]
 
     def _named_children(self) -> list[tuple[str, Module]]:
         return [(f"N{i}", neuron) for i, neuron in enumerate(self.neurons)]

@@ -369,3 +369,37 @@ def test_a_failed_op_leaves_no_trace_in_the_graph() -> None:
         y.log()
     y.backward()
     assert x.grad == 2.0
+
+
+def test_dot_adds_in_micrograds_order_to_the_last_bit() -> None:
+    """dot gives exactly b + w0*x0 + w1*x1 + ..., the sum micrograd's Neuron computes."""
+    ws = [0.1, -0.7, 0.3333, 1e-17, 2.5]
+    xs = [0.3, 0.11, -1.9, 1.0, 1e-3]
+    by_hand = 0.2
+    for w, x in zip(ws, xs):
+        by_hand += w * x
+    assert scalargrad.dot([Value(w) for w in ws], xs, 0.2).data == by_hand
+
+
+def test_dots_makes_the_same_nodes_as_one_dot_per_row() -> None:
+    """A layer's dots are dot per row: same data, parents and local derivatives."""
+    xs = [Value(0.5), Value(-1.0), Value(2.0)]
+    rows = [[Value(0.1), Value(0.2), Value(0.3)], [Value(-1.0), Value(0.0), Value(4.0)]]
+    biases = [Value(0.25), Value(-0.5)]
+    for fused, single in zip(
+        scalargrad.dots(rows, xs, biases),
+        [scalargrad.dot(row, xs, bias) for row, bias in zip(rows, biases)],
+    ):
+        assert fused.data == single.data
+        assert fused.parents == single.parents
+        assert fused.local_grads == single.local_grads
+    assert [out.parents for out in scalargrad.dots(rows, xs)] == [(*row, *xs) for row in rows]
+
+
+def test_dots_checks_the_lengths_of_rows_and_biases() -> None:
+    """A row of the wrong width, or too few biases, is a ValueError saying which."""
+    xs = [Value(1.0), Value(2.0)]
+    with pytest.raises(ValueError, match="dot: 3 weights but 2 inputs"):
+        scalargrad.dots([[1.0, 2.0], [1.0, 2.0, 3.0]], xs)
+    with pytest.raises(ValueError, match="dot: 2 rows of weights but 1 biases"):
+        scalargrad.dots([[1.0, 2.0], [3.0, 4.0]], xs, [0.0])
