@@ -1,0 +1,371 @@
+"""The `scalargrad` command end to end, through a subprocess: exit statuses, files, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import scalargrad
+from scalargrad import modelfile
+from scalargrad.cli import DEMO_FILES
+from scalargrad.data import moons
+from scalargrad.train import accuracy
+
+SCRIPT = Path(sys.executable).with_name("scalargrad")
+
+
+def scalargrad_command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python -m scalargrad ARGS` in `cwd`, as a learner would from a shell."""
+    return subprocess.run(
+        [sys.executable, "-m", "scalargrad", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], pattern: str = "") -> None:
+    """Exit status 2 and exactly one line on stderr, 'scalargrad: error: ...'."""
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("scalargrad: error: "), lines[0]
+    assert pattern in lines[0], lines[0]
+    assert done.stdout == ""
+
+
+def files_in(directory: Path) -> list[str]:
+    """Every file and directory under `directory`, hidden ones included."""
+    return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
+
+
+# ---- scalargrad demo ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def default_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """`scalargrad demo` with its defaults, run once in a fresh directory."""
+    workdir = tmp_path_factory.mktemp("demo")
+    done = scalargrad_command("demo", cwd=workdir)
+    assert done.returncode == 0, done.stderr
+    return workdir, done.stdout, done.stderr
+
+
+def test_the_default_demo_writes_its_six_files_into_scalargrad_out(
+    default_demo: tuple[Path, str, str],
+) -> None:
+    """With no options the demo writes exactly its files into ./scalargrad-out and no more."""
+    workdir, _, _ = default_demo
+    assert files_in(workdir) == [
+        "scalargrad-out",
+        *sorted(f"scalargrad-out/{n}" for n in DEMO_FILES),
+    ]
+
+
+def test_the_demo_pictures_are_valid_pngs_and_an_animated_gif(
+    default_demo: tuple[Path, str, str],
+) -> None:
+    """The PNGs open as PNGs, and backprop.gif is a GIF with many frames."""
+    out = default_demo[0] / "scalargrad-out"
+    for name in ("loss.png", "decision_boundary.png", "graph_before.png", "graph_after.png"):
+        with Image.open(out / name) as image:
+            assert image.format == "PNG"
+            assert image.width > 100 and image.height > 100
+    with Image.open(out / "backprop.gif") as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames > 10
+
+
+def test_the_demo_model_file_loads_and_classifies_the_moons_it_learned(
+    default_demo: tuple[Path, str, str],
+) -> None:
+    """model.json loads with modelfile.load, and the model is the accurate one trained."""
+    model = modelfile.load(default_demo[0] / "scalargrad-out" / "model.json")
+    X, y = moons(n=100, seed=0)
+    assert accuracy(model, X, y) >= 0.95
+
+
+def test_the_demo_prints_a_summary_of_loss_accuracy_time_and_files(
+    default_demo: tuple[Path, str, str],
+) -> None:
+    """stdout names the run, the final loss and accuracy, the time and every file."""
+    summary = default_demo[1]
+    assert summary.startswith("moons (100 points), MLP(2, [4, 4, 1]) with tanh")
+    assert "final loss " in summary
+    assert "accuracy " in summary
+    assert " s\n" in summary
+    for name in DEMO_FILES:
+        assert name in summary
+
+
+def test_the_demo_shows_a_progress_bar_with_loss_and_accuracy(
+    default_demo: tuple[Path, str, str],
+) -> None:
+    """The training progress bar goes to stderr, with the loss and the accuracy."""
+    progress = default_demo[2]
+    assert "loss=" in progress
+    assert "accuracy=" in progress
+    assert "100/100" in progress
+
+
+@pytest.mark.parametrize(
+    ("dataset", "optimizer"), [("xor", "momentum"), ("circles", "rmsprop"), ("spirals", "sgd")]
+)
+def test_the_demo_trains_every_dataset_with_any_optimizer(
+    tmp_path: Path, dataset: str, optimizer: str
+) -> None:
+    """Each dataset and optimizer runs through, writing all the files into --out."""
+    done = scalargrad_command(
+        "demo",
+        "--dataset",
+        dataset,
+        "--optimizer",
+        optimizer,
+        "--steps",
+        "5",
+        "--seed",
+        "3",
+        "--no-progress",
+        "--out",
+        "results/run",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert sorted(os.listdir(tmp_path / "results" / "run")) == sorted(DEMO_FILES)
+    assert sorted(os.listdir(tmp_path)) == ["results"]  # no staging directory left
+    assert done.stdout.startswith(f"{dataset} ")
+    assert f"{optimizer} (lr " in done.stdout
+    assert "5 steps" in done.stdout
+
+
+def test_the_demo_uses_the_learning_rate_it_is_given(tmp_path: Path) -> None:
+    """--lr is the learning rate the summary reports and the optimizer uses."""
+    done = scalargrad_command(
+        "demo", "--dataset", "xor", "--steps", "2", "--lr", "0.125", "--no-progress", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "adam (lr 0.125)" in done.stdout
+
+
+def test_the_demo_replaces_its_own_files_and_keeps_others(tmp_path: Path) -> None:
+    """Running into a directory that holds other files overwrites only the demo's."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    (out / "model.json").write_text("old")
+    done = scalargrad_command(
+        "demo", "--dataset", "xor", "--steps", "2", "--no-progress", "--out", "out", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "model.json").read_text())["format"] == "scalargrad-model"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--steps", "0"], "argument --steps: must be at least 1"),
+        (["--steps", "ten"], "argument --steps: 'ten' is not a whole number"),
+        (["--lr", "-1"], "argument --lr: must be greater than 0"),
+        (["--lr", "nan"], "argument --lr: must be a finite number"),
+        (["--lr", "inf"], "argument --lr: must be a finite number"),
+        (["--dataset", "mnist"], "argument --dataset: invalid choice: 'mnist'"),
+        (["--optimizer", "lbfgs"], "argument --optimizer: invalid choice: 'lbfgs'"),
+        (["--seed", "x"], "argument --seed"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_demo_arguments_exit_2_with_one_line_and_write_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """A bad option is one line on stderr, exit status 2, and no file or directory."""
+    done = scalargrad_command("demo", *args, cwd=tmp_path)
+    assert_one_line_error(done, message)
+    assert files_in(tmp_path) == []
+
+
+def test_a_demo_out_that_is_a_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    """--out naming an existing file is an error; the file is not touched."""
+    (tmp_path / "taken").write_text("keep")
+    done = scalargrad_command("demo", "--out", "taken", cwd=tmp_path)
+    assert_one_line_error(done, "--out taken exists and is not a directory")
+    assert files_in(tmp_path) == ["taken"]
+    assert (tmp_path / "taken").read_text() == "keep"
+
+
+def test_a_demo_out_below_a_file_is_refused_and_nothing_is_left_behind(tmp_path: Path) -> None:
+    """--out inside a file (a directory that cannot be made) is refused, and leaves
+    neither a half-written set of files nor a staging directory."""
+    (tmp_path / "taken").write_text("keep")
+    done = scalargrad_command(
+        "demo",
+        "--dataset",
+        "xor",
+        "--steps",
+        "1",
+        "--no-progress",
+        "--out",
+        "taken/out",
+        cwd=tmp_path,
+    )
+    assert_one_line_error(done, "cannot write to taken/out")
+    assert files_in(tmp_path) == ["taken"]
+
+
+# ---- scalargrad graph ---------------------------------------------------------------------
+
+NEURON = ["tanh(x*w + b)", "--set", "x=0.5", "--set", "w=-1.2", "--set", "b=0.3"]
+
+
+def test_graph_writes_one_png_and_prints_the_value_and_gradients(tmp_path: Path) -> None:
+    """The issue's example writes graph.png and prints the output and each d/dvariable."""
+    done = scalargrad_command("graph", *NEURON, "--out", "graph.png", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == ["graph.png"]
+    with Image.open(tmp_path / "graph.png") as image:
+        assert image.format == "PNG"
+    lines = done.stdout.splitlines()
+    assert lines[0] == "tanh(x*w + b) = -0.291313"
+    assert lines[1:4] == ["  d/dx = -1.09816", "  d/dw = 0.457568", "  d/db = 0.915137"]
+    assert lines[4] == "wrote graph.png (before and after backward())"
+
+
+def test_graph_with_gif_writes_an_animation_with_a_frame_per_node(tmp_path: Path) -> None:
+    """--gif adds FILE.gif beside FILE.png: one frame per node of the graph, and one more."""
+    done = scalargrad_command("graph", *NEURON, "--out", "pics/neuron.png", "--gif", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == ["pics", "pics/neuron.gif", "pics/neuron.png"]
+    with Image.open(tmp_path / "pics" / "neuron.gif") as gif:
+        # x, w, b, x*w, x*w + b, tanh: six nodes, seven frames.
+        assert gif.n_frames == 7
+    assert "pics/neuron.gif (backward() step by step)" in done.stdout
+
+
+def test_graph_writes_graph_png_by_default(tmp_path: Path) -> None:
+    """Without --out the picture is ./graph.png."""
+    done = scalargrad_command("graph", "x * x", "--set", "x=3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == ["graph.png"]
+    assert "  d/dx = 6" in done.stdout
+
+
+HOSTILE_FORMULAS = [
+    ("__import__('os')", "__import__() is not a function a formula can call"),
+    ("__import__('os').system('touch pwned')", "only these functions can be called"),
+    ("x.__class__.__mro__[-1].__subclasses__()", "only these functions can be called"),
+    ("x.__class__", "attribute access"),
+    ("().__class__.__bases__", "attribute access"),
+    ("lambda: 0", "lambda"),
+    ("(lambda: 0)()", "only these functions can be called"),
+    ("open('pwned', 'w')", "open() is not a function a formula can call"),
+    ("exec('x')", "exec() is not a function a formula can call"),
+    ("[x for x in ()]", "comprehensions"),
+    ("2**10**10", "too large for a float"),
+    ("9**9**9**9", "too large for a float"),
+    ("10" * 200 + "**x", "too large for a float"),
+    ("x" + "+x" * 600, "characters long"),
+    ("(" * 300 + "x" + ")" * 300, "not valid"),
+    ("x y", "invalid syntax at column 3"),
+    ("log(x - 1)", "cannot compute log(x - 1)"),
+    ("1/(x - 0.5)", "zero"),
+]
+
+
+@pytest.mark.parametrize(("formula", "message"), HOSTILE_FORMULAS)
+def test_hostile_and_broken_formulas_exit_2_and_write_nothing(
+    tmp_path: Path, formula: str, message: str
+) -> None:
+    """Builtins, attribute chains, lambdas, huge exponents, syntax and domain errors: one
+    line on stderr, exit status 2, no file (nor any file the formula asked for)."""
+    values = ["--set", "x=0.5"] if "x" in formula.replace("exec", "").replace("lambda", "") else []
+    done = scalargrad_command("graph", formula, *values, "--gif", cwd=tmp_path)
+    assert_one_line_error(done, message)
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x*w"], "the formula uses x, w; give a value with --set x=VALUE --set w=VALUE"),
+        (["x", "--set", "x=1", "--set", "y=2"], "y is given a value but not used"),
+        (["x", "--set", "x=1", "--set", "x=2"], "x is set twice"),
+        (["x", "--set", "x"], "argument --set: 'x' is not NAME=VALUE"),
+        (["x", "--set", "x=one"], "argument --set: the value of x: 'one' is not a number"),
+        (["x", "--set", "x=nan"], "argument --set: the value of x: must be a finite number"),
+        (["x", "--set", "1x=2"], "argument --set: '1x' is not a variable name"),
+        (["tanh(x)", "--set", "tanh=2"], "argument --set: tanh is a function"),
+        (["x", "--set", "x=1", "--out", "graph.svg"], "--out names the picture to write"),
+        ([], "the following arguments are required: FORMULA"),
+    ],
+)
+def test_bad_graph_arguments_exit_2_with_one_line_and_write_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """Missing, unused, repeated or malformed --set values and a non-PNG --out are refused."""
+    done = scalargrad_command("graph", *args, cwd=tmp_path)
+    assert_one_line_error(done, message)
+    assert files_in(tmp_path) == []
+
+
+def test_graph_refuses_an_animation_of_a_graph_too_big_to_step_through(tmp_path: Path) -> None:
+    """--gif on a graph of more than 100 nodes is refused before anything is drawn."""
+    # Twelve sums of ten x's, multiplied: 108 + 11 op nodes and the leaf x, nested shallowly.
+    formula = " * ".join(["(" + " + ".join(["x"] * 10) + ")"] * 12)
+    done = scalargrad_command("graph", formula, "--set", "x=1", "--gif", cwd=tmp_path)
+    assert_one_line_error(done, "--gif animates at most 100")
+    assert files_in(tmp_path) == []
+
+
+# ---- the command itself -------------------------------------------------------------------
+
+
+def test_version_prints_the_package_version(tmp_path: Path) -> None:
+    """--version prints 'scalargrad X.Y.Z' and exits 0."""
+    done = scalargrad_command("--version", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout == f"scalargrad {scalargrad.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        ([], ["demo", "graph", "--version"]),
+        (["demo"], ["--dataset", "--steps", "--optimizer", "--lr", "--seed", "--out"]),
+        (["graph"], ["FORMULA", "--set", "--out", "--gif", "tanh"]),
+    ],
+)
+def test_every_command_has_help(tmp_path: Path, args: list[str], mentions: list[str]) -> None:
+    """--help on the command and on each subcommand exits 0 and names the options."""
+    done = scalargrad_command(*args, "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for word in mentions:
+        assert word in done.stdout
+
+
+def test_no_command_is_a_usage_error(tmp_path: Path) -> None:
+    """`scalargrad` alone says to choose a command, exit status 2."""
+    assert_one_line_error(scalargrad_command(cwd=tmp_path), "choose a command: demo or graph")
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the console script is not installed here")
+def test_the_console_script_runs_the_same_command(tmp_path: Path) -> None:
+    """The installed `scalargrad` script is the same command as `python -m scalargrad`."""
+    done = subprocess.run(
+        [str(SCRIPT), "graph", "x * 2", "--set", "x=1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("x * 2 = 2\n")
