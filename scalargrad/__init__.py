@@ -6,23 +6,39 @@
 >>> y.backward()
 >>> x.grad
 8.0
+
+The pictures live in `scalargrad.viz` (imported on its own, as it loads matplotlib);
+datasets, losses and optimizers in `scalargrad.data`, `.losses` and `.optim`.
 """
 
 from scalargrad.engine import Value, dot, dots, is_grad_enabled, no_grad, sum, topological_order
 from scalargrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from scalargrad.modelfile import load, save
+from scalargrad.nn import MLP, Layer, Module, Neuron
+from scalargrad.train import History, accuracy, fit, predict
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MLP",
     "GradcheckError",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
     "Value",
     "__version__",
+    "accuracy",
     "dot",
     "dots",
+    "fit",
     "gradcheck",
     "gradgradcheck",
     "is_grad_enabled",
+    "load",
     "no_grad",
+    "predict",
+    "save",
     "sum",
     "topological_order",
 ]

@@ -47,8 +47,8 @@ def draw_mlp(
     grad on its edge; by default only when there are at most 16 weights. Hovering an
     edge in SVG shows its name, data and grad.
 
-    >>> model = MLP(2, [4, 1])
-    >>> draw_mlp(model).save("mlp.png")  # doctest: +SKIP
+    >>> from scalargrad import MLP
+    >>> draw_mlp(MLP(2, [4, 1])).save("mlp.png")  # doctest: +SKIP
     """
     layers = _layers_of(model)
     if color_by not in COLOR_BY:
