@@ -221,6 +221,27 @@ def test_a_demo_out_below_a_file_is_refused_and_nothing_is_left_behind(tmp_path:
     assert files_in(tmp_path) == ["taken"]
 
 
+def test_a_demo_whose_training_diverges_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    """A learning rate so large the loss becomes NaN is reported in one line, exit 2,
+    and no file is written, not even the pictures that were already rendered."""
+    done = scalargrad_command(
+        "demo",
+        "--dataset",
+        "spirals",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e300",
+        "--steps",
+        "5",
+        "--no-progress",
+        cwd=tmp_path,
+    )
+    assert_one_line_error(done, "training diverged")
+    assert "try a smaller --lr" in done.stderr
+    assert files_in(tmp_path) == []
+
+
 # ---- scalargrad graph ---------------------------------------------------------------------
 
 NEURON = ["tanh(x*w + b)", "--set", "x=0.5", "--set", "w=-1.2", "--set", "b=0.3"]
