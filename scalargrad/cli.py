@@ -12,7 +12,6 @@ written beside their destination and moved into place last, so a failure writes 
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import os
 import shutil
@@ -48,7 +47,7 @@ DEMO_FILES = (
     "model.json",
 )
 # Each backprop.gif frame is a full Graphviz render; 72 dpi keeps it quick and readable.
-GIF_DPI = "72"
+GIF_DPI = 72
 GIF_SECONDS_PER_FRAME = 0.7
 FORMULA_GIF_MAX_NODES = 100
 
@@ -337,7 +336,7 @@ def run_demo(args: argparse.Namespace) -> int:
     from scalargrad import data
     from scalargrad.nn import MLP
     from scalargrad.train import LOSSES
-    from scalargrad.viz import backward_steps, before_after, plot_decision_boundary, plot_loss
+    from scalargrad.viz import before_after, plot_decision_boundary, plot_loss, save_animation
 
     X, y = _dataset(recipe.dataset, args.seed, data)
     model = MLP(2, [*recipe.hidden, recipe.outputs], recipe.activation, seed=args.seed)
@@ -348,14 +347,18 @@ def run_demo(args: argparse.Namespace) -> int:
     sample = _worst_sample(model, X, y, loss_function)
     sample_loss = _sample_loss(model, X[sample], y[sample], loss_function)
     pictures = before_after(sample_loss)
-    frames = _animation_frames(list(backward_steps(sample_loss)))
-    for graph in frames:
-        graph.digraph.attr(dpi=GIF_DPI)
 
     with _graphviz_errors(), _staging(out) as staging, ThreadPoolExecutor(2) as pool:
         # Graphviz runs in other processes, so the pictures render while Python trains.
         rendered = [pool.submit(graph.pipe, "png") for graph in pictures]
-        rendered_frames = [pool.submit(_png_frame, graph) for graph in frames]
+        animation = pool.submit(
+            save_animation,
+            sample_loss,
+            staging / "backprop.gif",
+            seconds_per_frame=GIF_SECONDS_PER_FRAME,
+            op_steps_only=True,
+            dpi=GIF_DPI,
+        )
         try:
             history, final_accuracy = _train(args, model, X, y, loss_function, lr, staging)
             plot_loss(history, path=staging / "loss.png")
@@ -363,14 +366,14 @@ def run_demo(args: argparse.Namespace) -> int:
                 model, X, y, resolution=60, path=staging / "decision_boundary.png"
             )
             before, after = (future.result() for future in rendered)
-            frame_images = [future.result() for future in rendered_frames]
+            animation.result()
         except BaseException:
-            for future in (*rendered, *rendered_frames):
+            animation.cancel()
+            for future in rendered:
                 future.cancel()
             raise
         (staging / "graph_before.png").write_bytes(before)
         (staging / "graph_after.png").write_bytes(after)
-        _write_gif(frame_images, staging / "backprop.gif")
         _move_into(staging, out)
 
     seconds = time.perf_counter() - started
@@ -381,7 +384,7 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"final loss {history.loss[-1]:.4g}, accuracy {final_accuracy:.1%}, {seconds:.1f} s")
     print(
         f"pictured: sample {sample} (class {y[sample]}), its loss through the untrained model, "
-        f"with the gradients of the first step ({len(frames)} animation frames)"
+        f"with the gradients of the first step"
     )
     print(f"wrote {out}{os.sep}: {', '.join(DEMO_FILES)}")
     return EXIT_OK
@@ -455,43 +458,6 @@ def _sample_loss(model: Any, x: list[float], target: int, loss_function: Any) ->
     loss = loss_function([output], [target])
     loss.label = f"loss (class {target})"
     return loss
-
-
-def _animation_frames(steps: list[Any]) -> list[Any]:
-    """The drawings of the steps at op nodes, the first and the last: a leaf's gradient
-    shows up in the next op's frame, which halves the frames (and the seconds to render
-    them) and leaves the flow backwards through the ops as clear."""
-    shown = [step for step in steps[:-1] if step.node is None or step.node.parents]
-    return [step.graph for step in (*shown, steps[-1])]
-
-
-def _png_frame(graph: Any) -> Any:
-    """A graph rendered and decoded as an RGB image (run in a worker thread: Graphviz
-    and PIL's decoder both work outside Python's global lock)."""
-    from PIL import Image
-
-    return Image.open(io.BytesIO(graph.pipe("png"))).convert("RGB")
-
-
-def _write_gif(frames: list[Any], path: Path) -> None:
-    """RGB frames as a looping GIF, each centred on one canvas; the last held longer."""
-    from PIL import Image
-
-    width = max(frame.width for frame in frames)
-    height = max(frame.height for frame in frames)
-    padded = []
-    for frame in frames:
-        canvas = Image.new("RGB", (width, height), "white")
-        canvas.paste(frame, ((width - frame.width) // 2, (height - frame.height) // 2))
-        padded.append(canvas)
-    # One palette for every frame, from the last, where every node shows its gradient:
-    # a colour never shifts from frame to frame, and mapping to a fixed palette is
-    # several times quicker than PIL choosing one per frame.
-    palette = padded[-1].quantize(colors=64, method=Image.Quantize.FASTOCTREE)
-    indexed = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in padded]
-    milliseconds = round(GIF_SECONDS_PER_FRAME * 1000)
-    durations = [milliseconds] * (len(frames) - 1) + [4 * milliseconds]
-    indexed[0].save(path, save_all=True, append_images=indexed[1:], duration=durations, loop=0)
 
 
 # ---- writing all or nothing -------------------------------------------------------------

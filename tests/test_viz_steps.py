@@ -214,6 +214,21 @@ def test_save_animation_writes_a_looping_gif_with_a_frame_per_step(tmp_path: Pat
     assert all(node.grad == 0.0 for node in topological_order(o))
 
 
+def test_save_animation_can_skip_the_frames_of_leaves_and_lower_the_resolution(
+    tmp_path: Path,
+) -> None:
+    """op_steps_only: a frame per op node plus the first and last; dpi shrinks every frame."""
+    o = neuron()
+    ops = [node for node in topological_order(o) if node.parents]
+    full = save_animation(o, tmp_path / "full.gif")
+    small = save_animation(o, tmp_path / "ops.gif", op_steps_only=True, dpi=36)
+    with Image.open(full) as full_gif, Image.open(small) as ops_gif:
+        # frame 0 (nothing yet), one per op node, and the last frame (every leaf filled in)
+        assert ops_gif.n_frames == len(ops) + 2
+        assert ops_gif.n_frames < full_gif.n_frames
+        assert ops_gif.size[0] < full_gif.size[0] and ops_gif.size[1] < full_gif.size[1]
+
+
 def test_save_animation_refuses_a_wrong_name_or_a_big_graph(tmp_path: Path) -> None:
     """A GIF must be named *.gif; more nodes than max_nodes is refused before rendering."""
     with pytest.raises(ValueError, match=r"\*\.gif"):
