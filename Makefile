@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/quickstart.py
+	$(PY) -m scalargrad demo
 
 test: $(STAMP)
 	$(PY) -m ruff check .
