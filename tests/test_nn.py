@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -347,15 +345,6 @@ def test_every_model_is_a_module_with_its_input_and_output_widths() -> None:
     for model, nin, nout in [(Neuron(3), 3, 1), (Layer(3, 4), 3, 4), (MLP(3, [4, 2]), 3, 2)]:
         assert isinstance(model, Module)
         assert (model.nin, model.nout) == (nin, nout)
-
-
-def test_importing_nn_does_not_import_train() -> None:
-    """Dependencies point engine <- nn <- train: nn loads train only when fit() is called."""
-    code = "import sys, scalargrad.nn; print('scalargrad.train' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
 
 
 def test_model_fit_trains_the_model_with_train_fit() -> None:

@@ -6,7 +6,6 @@ import html
 import io
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-import scalargrad
 from scalargrad import Value
 from scalargrad.engine import topological_order
 from scalargrad.viz import (
@@ -363,12 +361,3 @@ def test_any_label_renders_and_keeps_the_graph_intact(label: str, other: str) ->
     out.label = label + other
     svg = draw_graph(out, title=other, local_grads=True).pipe("svg").decode("utf-8")
     assert svg_node_count(svg) == 6  # a, b, a + b, out and the two ops
-
-
-def test_importing_scalargrad_does_not_import_viz() -> None:
-    """Dependencies point one way: the engine and the package root never load viz."""
-
-    code = "import scalargrad, sys; print('scalargrad.viz' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
-    assert scalargrad.Value is Value
