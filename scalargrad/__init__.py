@@ -9,9 +9,12 @@
 
 The pictures live in `scalargrad.viz` (imported on its own, as it loads matplotlib);
 datasets, losses and optimizers in `scalargrad.data`, `.losses` and `.optim`.
+`scalargrad.sum` (one fused node) is left out of `__all__`, so that
+`from scalargrad import *` does not replace Python's own `sum`.
 """
 
-from scalargrad.engine import Value, dot, dots, is_grad_enabled, no_grad, sum, topological_order
+from scalargrad.engine import Value, dot, dots, is_grad_enabled, no_grad, topological_order
+from scalargrad.engine import sum as sum  # public, but not in __all__ (see above)
 from scalargrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from scalargrad.modelfile import load, save
 from scalargrad.nn import MLP, Layer, Module, Neuron
@@ -39,6 +42,5 @@ __all__ = [
     "no_grad",
     "predict",
     "save",
-    "sum",
     "topological_order",
 ]

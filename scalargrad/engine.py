@@ -39,7 +39,8 @@ _grad_enabled = True
 def no_grad() -> Iterator[None]:
     """Record no graph inside the block: ops give plain leaf Values.
 
-    Use it for inference, optimizer updates and plotting:
+    Use it for inference, optimizer updates and plotting. The switch is global, not
+    per thread (PyTorch's is per thread):
 
     >>> with no_grad():
     ...     y = Value(2.0) * 3
@@ -65,14 +66,26 @@ def _real(x: object, where: str) -> float:
     if type(x) is float:
         return x
     if type(x) is int:
-        return float(x)
+        return _int_to_float(x, where)
     # bool is an int to Python, but True * x is nearly always a bug in a learner's code.
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(
             f"{where}: expected a real number (int or float) or a Value, "
             f"got {x!r} of type {type(x).__name__}"
         )
+    if isinstance(x, numbers.Integral):
+        return _int_to_float(int(x), where)
     return float(x)
+
+
+def _int_to_float(n: int, where: str) -> float:
+    try:
+        return float(n)
+    except OverflowError:
+        raise OverflowError(
+            f"{where}: an int of {n.bit_length()} bits is too large for a float "
+            f"(the largest is about 1.8e308)"
+        ) from None
 
 
 class Value:
@@ -90,6 +103,10 @@ class Value:
     # garbage collector scans, and its full passes then cost more than everything
     # else in building a graph (2.7 vs 0.9 us per node, 200,000-op chain, measured).
     # Fused nodes (sum, dot) have many parents and keep them in tuples.
+    # NumPy would otherwise take `array * value` over and make an array of Values;
+    # with this, it hands the op to Value, which refuses it with a TypeError.
+    __array_ufunc__ = None
+
     __slots__ = (
         "__weakref__",
         "_fused_local_grads",
@@ -223,12 +240,12 @@ class Value:
         at once.
         """
         order = topological_order(self)
+        if create_graph:
+            _write_gradient_graphs(order, _gradient_graphs(self, order))
+            return
         for node in order:
             if node._parent0 is not None or node._fused_parents:
                 node.grad = 0.0
-        if create_graph:
-            _propagate_graphs(self, order)
-            return
         self.grad = 1.0 if self.parents else self.grad + 1.0
         with no_grad():  # a leaf left holding a Value gradient must not grow a graph
             for node in reversed(order):
@@ -282,18 +299,28 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _propagate_graphs(root: Value, order: list[Value]) -> None:
-    """backward(create_graph=True): each node's rule recomputes its edges as Values,
-    so every gradient is a Value that can itself be differentiated."""
-    seed = Value(1.0)
-    root.grad = seed if root.parents else _accumulate(root.grad, seed)
+def _gradient_graphs(root: Value, order: list[Value]) -> dict[Value, Any]:
+    """d(root)/d(node) for every node, as Values: each node's rule recomputes its edges
+    as Values, so every gradient can itself be differentiated. Nothing is written to
+    `.grad` here, so a rule that fails leaves every gradient as it was."""
+    grads: dict[Value, Any] = {root: Value(1.0)}
     for node in reversed(order):
         rule = node._rule
         if rule is None:
             continue
-        grad = node.grad
+        grad = grads[node]
         for parent, local_grad in zip(node.parents, _local_grads_as_values(node, rule)):
-            parent.grad = _accumulate(parent.grad, grad * local_grad)
+            grads[parent] = _accumulate(grads.get(parent, 0.0), grad * local_grad)
+    return grads
+
+
+def _write_gradient_graphs(order: list[Value], grads: dict[Value, Any]) -> None:
+    """Interior nodes take their new gradient; leaves add it to theirs."""
+    for node in order:
+        if node.parents:
+            node.grad = grads[node]
+        else:
+            node.grad = _accumulate(node.grad, grads[node])
 
 
 def _local_grads_as_values(node: Value, rule: Rule) -> tuple[Any, ...]:
@@ -443,7 +470,9 @@ def _log(x: Any) -> Any:
 
 def _sign(x: Any) -> float:
     x = float(x)
-    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+    if x > 0.0:
+        return 1.0
+    return -1.0 if x < 0.0 else x * 0.0  # 0.0 at 0; NaN stays NaN
 
 
 # ---- primitives: forward on floats, derivative d(out)/d(inputs) beside it -----------
@@ -471,15 +500,19 @@ def _div(a: float, b: float) -> float:
     return a / b
 
 
-# d(a**b)/da = b * a**(b - 1); d(a**b)/db = a**b * log(a), which needs a > 0.
-@_binary_op("**", derivative=lambda a, b, out: (b * a ** (b - 1.0), out * _log(a)))
+# d(a**b)/da = b * a**(b - 1), written b * out / a (a > 0) so that an edge never
+# overflows where the value itself does not; d(a**b)/db = a**b * log(a).
+@_binary_op("**", derivative=lambda a, b, out: (b * out / a, out * _log(a)))
 def _pow(a: float, b: float) -> float:
     if a <= 0.0:
         raise ValueError(
             f"**: the base must be positive when the exponent is a Value "
             f"(d/d(exponent) needs log(base)), got base {a!r}"
         )
-    return math.pow(a, b)
+    try:
+        return math.pow(a, b)
+    except OverflowError:
+        raise OverflowError(f"**: {a!r} ** {b!r} is too large for a float") from None
 
 
 _pow_value, _rpow = _pow
@@ -487,7 +520,15 @@ _pow_value, _rpow = _pow
 
 def _d_pow_number(x: Any, n: float, out: Any) -> tuple[Any]:
     # n * x**(n - 1); for n = 0 the derivative is 0 everywhere, x = 0 included.
-    return (n * x ** (n - 1.0),) if n != 0.0 else (0.0,)
+    if n == 0.0:
+        return (0.0,)
+    if isinstance(x, Value) and x.data == 0.0 and 1.0 < n < 2.0:
+        # n * x**(n - 1) is 0 here, but its own derivative is infinite.
+        raise ZeroDivisionError(
+            f"**: the second derivative of x ** {n!r} is infinite at x = 0, so "
+            f"backward(create_graph=True) cannot make a graph of the first"
+        )
+    return (n * x ** (n - 1.0),)
 
 
 def _pow_number(x: Value, exponent: object) -> Value:
@@ -506,7 +547,12 @@ def _pow_number(x: Value, exponent: object) -> Value:
         ) from None
     except OverflowError:
         raise OverflowError(f"**: {a!r} ** {n!r} is too large for a float") from None
-    (local_grad,) = _d_pow_number(a, n, out)
+    try:
+        (local_grad,) = _d_pow_number(a, n, out)
+    except OverflowError:
+        raise OverflowError(
+            f"**: the derivative of x ** {n!r} at x = {a!r} is too large for a float"
+        ) from None
     return _node(out, x, local_grad, None, 0.0, "**", _d_pow_number, n)
 
 
@@ -566,19 +612,23 @@ def _sigmoid(x: float) -> float:
 # relu has a kink at 0; we take the derivative there to be 0, as PyTorch does.
 @_unary_op("relu", derivative=lambda x, out: (1.0 if float(x) > 0.0 else 0.0,))
 def _relu(x: float) -> float:
-    """max(0, x); its derivative at 0 is taken to be 0."""
-    return x if x > 0.0 else 0.0
+    """max(0, x); its derivative at 0 is taken to be 0. NaN stays NaN."""
+    return x if x > 0.0 or x != x else 0.0
 
 
 @_unary_op("sin", derivative=lambda x, out: (_cos(x),))
 def _sin_forward(x: float) -> float:
     """Sine."""
+    if math.isinf(x):
+        raise ValueError(f"sin: sin({x!r}) is undefined")
     return math.sin(x)
 
 
 @_unary_op("cos", derivative=lambda x, out: (-_sin(x),))
 def _cos_forward(x: float) -> float:
     """Cosine."""
+    if math.isinf(x):
+        raise ValueError(f"cos: cos({x!r}) is undefined")
     return math.cos(x)
 
 
@@ -616,7 +666,7 @@ def sum(values: Iterable[Scalar]) -> Value:
     6.0
     """
     parents = _values(values, "sum")
-    total = _add_up(p.data for p in parents)
+    total = _add_up((p.data for p in parents), 0.0)
     return _fused_node(total, parents, (1.0,) * len(parents), "sum", _sum_rule)
 
 
@@ -665,7 +715,7 @@ def dots(
             raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
         w_data = [w.data for w in ws]
         if biases is None:
-            total = _add_up(map(operator.mul, w_data, x_data))
+            total = _add_up(map(operator.mul, w_data, x_data), 0.0)
             out = _fused_node(total, ws + xs, (*x_data, *w_data), "dot", _dot_rule)
         else:
             b = _as_value(biases[i], "dot")

@@ -41,7 +41,8 @@ def gradcheck(
         for i, leaf in enumerate(leaves):
             analytical = float(leaf.grad)
             numerical = _central_difference(fn, point, i, j, eps)
-            if abs(analytical - numerical) > atol + rtol * abs(numerical):
+            # Written so that NaN on either side fails.
+            if not abs(analytical - numerical) <= atol + rtol * abs(numerical):
                 raise GradcheckError(
                     f"gradcheck: d(output {j})/d(input {i}) at inputs {point}: "
                     f"backward() gives {analytical!r}, finite differences give "
@@ -96,6 +97,11 @@ def _point(x: float | Value) -> float:
 def _outputs(result: Value | Sequence[Value]) -> Sequence[Value]:
     if isinstance(result, Value):
         return [result]
+    if not isinstance(result, (list, tuple)):
+        raise TypeError(
+            f"gradcheck: fn must return a Value or a sequence of Values, "
+            f"got {type(result).__name__}"
+        )
     outputs = list(result)
     for output in outputs:
         if not isinstance(output, Value):

@@ -129,7 +129,9 @@ def test_sum_and_dot_are_one_node_however_long() -> None:
 def test_sum_and_dot_accept_numbers_and_check_lengths() -> None:
     """Numbers become leaves; dot with unequal lengths is a ValueError."""
     assert scalargrad.sum([1, 2.5, Value(1.0)]).data == 4.5
-    assert scalargrad.sum([]).data == 0.0
+    empty = scalargrad.sum([])
+    assert empty.data == 0.0 and type(empty.data) is float
+    assert type(scalargrad.dot([], []).data) is float
     assert scalargrad.dot([1.0, 2.0], [3.0, 4.0]).data == 11.0
     with pytest.raises(ValueError, match="dot: 2 weights but 3 inputs"):
         scalargrad.dot([Value(1.0), Value(1.0)], [1.0, 2.0, 3.0])
@@ -381,18 +383,18 @@ def test_dot_adds_in_micrograds_order_to_the_last_bit() -> None:
     assert scalargrad.dot([Value(w) for w in ws], xs, 0.2).data == by_hand
 
 
-def test_dots_makes_the_same_nodes_as_one_dot_per_row() -> None:
-    """A layer's dots are dot per row: same data, parents and local derivatives."""
+def test_dots_makes_one_dot_node_per_row_of_weights() -> None:
+    """Each row gives b + sum(w*x) as one node: parents w, x, b; edges x, w, 1."""
     xs = [Value(0.5), Value(-1.0), Value(2.0)]
     rows = [[Value(0.1), Value(0.2), Value(0.3)], [Value(-1.0), Value(0.0), Value(4.0)]]
     biases = [Value(0.25), Value(-0.5)]
-    for fused, single in zip(
-        scalargrad.dots(rows, xs, biases),
-        [scalargrad.dot(row, xs, bias) for row, bias in zip(rows, biases)],
-    ):
-        assert fused.data == single.data
-        assert fused.parents == single.parents
-        assert fused.local_grads == single.local_grads
+    first, second = scalargrad.dots(rows, xs, biases)
+    assert first.data == 0.25 + 0.1 * 0.5 + 0.2 * -1.0 + 0.3 * 2.0
+    assert second.data == -0.5 + -1.0 * 0.5 + 0.0 * -1.0 + 4.0 * 2.0
+    assert first.op == second.op == "dot"
+    assert first.parents == (*rows[0], *xs, biases[0])
+    assert first.local_grads == (0.5, -1.0, 2.0, 0.1, 0.2, 0.3, 1.0)
+    assert second.local_grads == (0.5, -1.0, 2.0, -1.0, 0.0, 4.0, 1.0)
     assert [out.parents for out in scalargrad.dots(rows, xs)] == [(*row, *xs) for row in rows]
 
 
@@ -403,3 +405,95 @@ def test_dots_checks_the_lengths_of_rows_and_biases() -> None:
         scalargrad.dots([[1.0, 2.0], [1.0, 2.0, 3.0]], xs)
     with pytest.raises(ValueError, match="dot: 2 rows of weights but 1 biases"):
         scalargrad.dots([[1.0, 2.0], [3.0, 4.0]], xs, [0.0])
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x, y: 1.5 - x * y,
+        lambda x, y: x * y - 0.5,
+        lambda x, y: 2.5 / (x * y),
+        lambda x, y: (x * y) / 3.0,
+        lambda x, y: 0.7 * (x * y) + 2.0,
+        lambda x, y: 2.0 + (x * y).tanh() * 0.7,
+        lambda x, y: (x * y) ** 2.5 + 1.3 ** (x * y),
+        lambda x, y: scalargrad.sum([x * y, x.exp(), 2.0]),
+        lambda x, y: scalargrad.dot([x, y, 0.5], [y * y, x, x], x * y).tanh(),
+        lambda x, y: scalargrad.sum(scalargrad.dots([[x, y], [y, 1.0]], [x * x, y], [x, y])),
+    ],
+    ids=["number-x", "x-number", "number/x", "x/number", "number*x", "x+number", "powers", "sum",
+         "dot", "dots"],
+)  # fmt: skip
+def test_second_derivatives_through_numbers_and_fused_nodes(op: Callable[..., Value]) -> None:
+    """create_graph through folded numbers, sum, dot and dots gives the right Hessian."""
+    assert gradgradcheck(op, [0.8, 1.3])
+
+
+def test_a_failed_create_graph_backward_writes_no_gradient() -> None:
+    """x**1.5 at 0: f' exists but f'' is infinite; backward(create_graph) raises, writes nothing."""
+    x = Value(0.0)
+    y = x * 2.0 + x**1.5
+    y.backward()
+    assert x.grad == 2.0
+    with pytest.raises(ZeroDivisionError, match=r"second derivative of x \*\* 1.5 is infinite"):
+        y.backward(create_graph=True)
+    assert x.grad == 2.0 and y.grad == 1.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "error", "message"),
+    [
+        (lambda: Value(10**400), OverflowError, r"Value: an int of 1329 bits is too large"),
+        (lambda: Value(1.0) * 10**400, OverflowError, r"\*: an int of 1329 bits"),
+        (lambda: Value(10.0) ** Value(400.0), OverflowError, r"\*\*: 10.0 \*\* 400.0 is too large"),
+        (lambda: 2 ** Value(2000.0), OverflowError, r"\*\*: 2.0 \*\* 2000.0 is too large"),
+        (lambda: Value(1e-308) ** -1, OverflowError, r"derivative of x \*\* -1.0 at x = 1e-308"),
+        (lambda: Value(math.inf).sin(), ValueError, r"sin: sin\(inf\) is undefined"),
+        (lambda: Value(-math.inf).cos(), ValueError, r"cos: cos\(-inf\) is undefined"),
+    ],
+)
+def test_overflow_and_undefined_values_name_the_op(
+    expression: Callable[[], Value], error: type[Exception], message: str
+) -> None:
+    """What does not fit a float, or has no value, is refused at the op that met it."""
+    with pytest.raises(error, match=message):
+        expression()
+
+
+def test_a_huge_value_whose_unused_edge_would_overflow_is_fine() -> None:
+    """0.5 ** x for x = -1023.5 is finite; its derivative in x is finite too."""
+    x = Value(-1023.5)
+    y = 0.5**x
+    y.backward()
+    assert y.data == pytest.approx(0.5**-1023.5)
+    assert x.grad == pytest.approx(y.data * math.log(0.5))
+
+
+def test_nan_goes_through_every_op_as_nan() -> None:
+    """NaN in gives NaN out (relu and abs included), never a number made up."""
+    for op in [lambda v: v.relu(), lambda v: abs(v), lambda v: v.tanh(), lambda v: v * 2]:
+        value, _ = derivative(op, math.nan)
+        assert math.isnan(value), op
+    assert math.isnan(derivative(lambda v: abs(v), math.nan)[1])
+
+
+def test_numpy_numbers_work_and_numpy_arrays_are_refused_on_either_side() -> None:
+    """np.float64/np.int64/np.float32 are numbers; arrays and np.bool_ are TypeErrors."""
+    np = pytest.importorskip("numpy")
+    x = Value(2.0)
+    for number in [np.float64(1.5), np.int64(3), np.float32(0.5)]:
+        assert (x * number).data == 2.0 * float(number)
+        assert (number * x).data == 2.0 * float(number)
+        assert Value(number).data == float(number)
+    for bad in [np.array([1.0, 2.0]), np.array(3.0), np.bool_(True)]:
+        with pytest.raises(TypeError, match=r"\*: expected a real number"):
+            bad * x
+        with pytest.raises(TypeError, match=r"\*: expected a real number"):
+            x * bad
+
+
+def test_a_star_import_leaves_pythons_sum_alone() -> None:
+    """from scalargrad import * brings Value and friends, not a sum that shadows Python's."""
+    namespace: dict[str, object] = {}
+    exec("from scalargrad import *", namespace)
+    assert "Value" in namespace and "sum" not in namespace

@@ -51,9 +51,19 @@ def test_gradgradcheck_catches_a_wrong_second_derivative() -> None:
 
 
 def test_gradcheck_refuses_a_function_that_returns_numbers() -> None:
-    """fn must return Values; a float is a TypeError that says so."""
+    """fn must return Values; a float, or a list holding one, is a TypeError that says so."""
+    with pytest.raises(TypeError, match="must return a Value or a sequence of Values, got float"):
+        gradcheck(lambda x: 3.0, [1.0])  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError, match="must return a Value"):
         gradcheck(lambda x: [x.data], [1.0])  # type: ignore[list-item]
+
+
+def test_gradcheck_fails_a_nan_gradient() -> None:
+    """NaN never passes, whether backward() or the finite differences produced it."""
+    with pytest.raises(GradcheckError, match="backward\\(\\) gives nan"):
+        gradcheck(lambda x: x * float("nan"), [1.0])
+    with pytest.raises(GradcheckError, match="nan"):
+        gradcheck(lambda x: (x * float("inf")).sigmoid(), [1.0])
 
 
 def test_gradcheck_refuses_inputs_that_are_not_numbers() -> None:
