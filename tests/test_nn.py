@@ -59,7 +59,7 @@ def test_the_standard_mlp_has_micrograds_parameter_count() -> None:
 
 
 def test_outputs_and_gradients_match_micrograd_with_the_same_weights() -> None:
-    """Same weights, same input: micrograd's MLP and ours agree on the output and every grad."""
+    """Same weights, same input: micrograd's output to the last bit, and every grad."""
     micrograd_nn = pytest.importorskip("micrograd.nn")
     random.seed(0)
     theirs = micrograd_nn.MLP(3, [5, 4, 1])
@@ -70,7 +70,8 @@ def test_outputs_and_gradients_match_micrograd_with_the_same_weights() -> None:
     our_out, their_out = ours(x), theirs(x)
     our_out.backward()
     their_out.backward()
-    assert our_out.data == pytest.approx(their_out.data, abs=1e-12)
+    assert our_out.data == their_out.data  # dot adds in micrograd's order
+    # Paths into one leaf may be added in another order, so grads may differ in rounding.
     for mine, their in zip(ours.parameters(), theirs.parameters()):
         assert mine.grad == pytest.approx(their.grad, abs=1e-12)
 
