@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -305,11 +306,22 @@ NASTY_LABELS = [
     "{record|fields}",
     "back\\slash",
     "trailing\\",
+    "two\\\\backslashes",
+    # Graphviz's own escapes, which it expands even inside HTML-like labels.
+    "\\N",
+    "\\G",
+    "\\E",
+    "\\L",
+    "\\T",
+    "\\H",
+    "a\\Eb",
+    "\\n \\l \\r",
     "two\nlines",
     "naïve ∂L/∂w 损失 🙂",
     "nul\x00tab\tbell\x07",
     "&amp; &lt;",
     "]; evil -> node [",
+    "]",
     "lone \ud800 surrogate",
 ]
 
@@ -319,8 +331,26 @@ def svg_node_count(svg: str) -> int:
 
 
 def svg_texts(svg: str) -> list[str]:
-    """The text Graphviz wrote into an SVG, unescaped."""
-    return [html.unescape(text) for text in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
+    """The text Graphviz wrote into an SVG, unescaped, no-break spaces read as spaces."""
+    # Graphviz keeps a run of spaces in SVG by writing all but the first as no-break spaces.
+    texts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
+    return [html.unescape(text).replace("\xa0", " ") for text in texts]
+
+
+def shown_lines(label: str) -> list[str]:
+    """The lines a label should show: as typed, but with the characters Graphviz cannot
+    draw (control characters, lone surrogates, unassigned code points) as their escapes."""
+    lines = ["".join(shown_character(ch) for ch in line) for line in label.split("\n")]
+    return [line.replace("\xa0", " ") for line in lines if line.strip()]
+
+
+def shown_character(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Cs":
+        return f"\\u{ord(ch):04x}"
+    if category in ("Cc", "Co", "Cn") or ch in "\u2028\u2029":
+        return ch.encode("unicode_escape").decode("ascii")
+    return ch
 
 
 @pytest.mark.parametrize("label", NASTY_LABELS)
@@ -331,8 +361,9 @@ def test_hostile_labels_render_as_text(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    """Quotes, markup, record syntax, backslashes, newlines, control and non-ASCII
-    characters come out as text: the graph keeps its nodes, on either renderer."""
+    """Quotes, markup, record syntax, backslashes (Graphviz's escapes \\N, \\G, \\E among
+    them), newlines, control and non-ASCII characters come out as the text typed, on
+    either renderer, and the graph keeps its nodes."""
     if renderer == "pygraphviz":
         pytest.importorskip("pygraphviz")
         hide_dot(monkeypatch, tmp_path_factory)
@@ -342,22 +373,39 @@ def test_hostile_labels_render_as_text(
     graph = draw_graph(y, title=label, local_grads=True)
     svg = graph.pipe("svg").decode("utf-8")
     assert svg_node_count(svg) == 3
-    if label.isprintable():
-        assert label in svg_texts(svg)  # shown as it was typed
+    texts = svg_texts(svg)
+    for line in shown_lines(label):
+        # The title, the input's label and the output's label: shown as typed.
+        assert texts.count(line) == 3, (line, texts)
 
 
 def test_escape_keeps_newlines_as_line_breaks_and_shows_control_characters() -> None:
-    """A newline becomes <BR/>; a NUL or a lone surrogate is shown as its escape."""
+    """A newline becomes <BR/>; a NUL or a lone surrogate is shown as its escape; every
+    backslash is doubled, since Graphviz reads \\\\ as one."""
     assert escape('a<b>&"c"\nd') == "a&lt;b&gt;&amp;&quot;c&quot;<BR/>d"
-    assert escape("x\x00y") == "x\\x00y"
-    assert escape("\ud800") == "\\ud800"
+    assert escape("x\x00y") == "x\\\\x00y"
+    assert escape("\ud800") == "\\\\ud800"
+    assert escape("\\N") == "\\\\N"
 
 
-@given(st.text(max_size=40), st.text(max_size=20))
+# Any text, with pieces that mean something to Graphviz's escapes, to HTML or to DOT
+# mixed in often enough to meet each other.
+GRAPHVIZ_ESCAPES = ["\\", "\\N", "\\G", "\\E", "\\L", "\\T", "\\H"]
+MARKUP = ["<", ">", "&", '"', "]", "\n", " "]
+label_texts = st.lists(
+    st.sampled_from(GRAPHVIZ_ESCAPES + MARKUP) | st.text(max_size=4), max_size=10
+).map("".join)
+
+
+@given(label_texts, label_texts)
 def test_any_label_renders_and_keeps_the_graph_intact(label: str, other: str) -> None:
-    """Arbitrary text as labels and title: the DOT renders to SVG with every node."""
+    """Arbitrary text as labels and title: the DOT renders to SVG with every node, and
+    every label shows as typed."""
     a, b = Value(1.5, label=label), Value(-2.0, label=other)
     out = (a + b) * a
     out.label = label + other
     svg = draw_graph(out, title=other, local_grads=True).pipe("svg").decode("utf-8")
     assert svg_node_count(svg) == 6  # a, b, a + b, out and the two ops
+    texts = svg_texts(svg)
+    for line in shown_lines(label) + shown_lines(other) + shown_lines(label + other):
+        assert line in texts, (line, texts)

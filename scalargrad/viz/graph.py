@@ -169,12 +169,17 @@ def format_number(x: float) -> str:
 
 
 def escape(text: str) -> str:
-    """`text` made safe inside an HTML-like DOT label: markup escaped, newlines kept as
-    line breaks, other control characters and unencodable code points shown as escapes."""
+    """`text` made safe inside an HTML-like DOT label: markup escaped, backslashes
+    doubled, newlines kept as line breaks, other control characters and unencodable
+    code points shown as escapes."""
     pieces = []
     for line in text.split("\n"):
         shown = "".join(_visible(ch) for ch in line)
-        pieces.append(html.escape(shown, quote=True))
+        # Graphviz expands \N, \G, \E, ... to node, graph and edge names even inside
+        # HTML-like labels, and reads \\ as one backslash. Graphviz 2.43 cannot parse a
+        # text of nothing but "]" between two tags; as a character reference it can.
+        marked = html.escape(shown.replace("\\", "\\\\"), quote=True)
+        pieces.append(marked.replace("]", "&#93;"))
     return "<BR/>".join(pieces)
 
 
