@@ -206,6 +206,17 @@ class Module:
         return fit(self, X, y, **options)
 
 
+def decision_threshold(model: object) -> float:
+    """The output above which a one-output model predicts the positive class: 0.5 when
+    its last layer is a sigmoid (the output is a probability), else 0.0 (a score).
+
+    >>> decision_threshold(MLP(2, [4, 1], "tanh", "sigmoid"))
+    0.5
+    """
+    last = model.layers[-1] if isinstance(model, MLP) else model
+    return 0.5 if getattr(last, "activation", "linear") == "sigmoid" else 0.0
+
+
 def _some(names: Sequence[object], shown: int = 5) -> str:
     listed = ", ".join(repr(name) for name in names[:shown])
     more = f" and {len(names) - shown} more" if len(names) > shown else ""

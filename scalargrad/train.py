@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from scalargrad import losses, optim
 from scalargrad.data import batches
 from scalargrad.engine import Value, no_grad
-from scalargrad.nn import MLP, Module
+from scalargrad.nn import Module, decision_threshold
 from scalargrad.optim import SGD, Adam, AdamW, RMSprop, Schedule
 
 LossFunction = Callable[[Any, Sequence[Any]], Value]
@@ -112,7 +112,7 @@ def fit(
     parameters = model.parameters()
     optimizer = _optimizer(optimizer, parameters, lr)
     is_labelled = _are_class_labels(targets, model.nout)
-    threshold = _threshold(model)
+    threshold = decision_threshold(model)
 
     # Samples become leaf Values once, not once per epoch.
     samples = [[Value(v) for v in row] for row in inputs]
@@ -167,7 +167,7 @@ def fit(
 def predict(model: Module, X: Sequence[Sequence[Any]]) -> list[int]:
     """The predicted class of each sample in `X`, computed without recording a graph."""
     inputs, _ = _checked_samples("predict", model, X, None)
-    threshold = _threshold(model)
+    threshold = decision_threshold(model)
     with no_grad():
         return [_predicted_class(model(row), threshold) for row in inputs]
 
@@ -247,12 +247,6 @@ def _first_non_label(targets: list[Any], nout: int) -> Any:
 # ---- outputs to classes ---------------------------------------------------------------
 
 
-def _threshold(model: Module) -> float:
-    """The score above which a one-output model predicts the positive class."""
-    last = model.layers[-1] if isinstance(model, MLP) else model
-    return 0.5 if getattr(last, "activation", "linear") == "sigmoid" else 0.0
-
-
 def _class_of(target: Any, nout: int) -> int:
     return (1 if target > 0 else 0) if nout == 1 else int(target)
 
@@ -290,7 +284,7 @@ def _loss_function(
 def _default_loss(model: Module, targets: list[Any]) -> str:
     if model.nout > 1:
         return "cross_entropy"
-    if _threshold(model) == 0.5:
+    if decision_threshold(model) == 0.5:
         return "binary_cross_entropy"
     values = set(targets)
     if values <= {-1, 1}:

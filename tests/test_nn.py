@@ -10,7 +10,7 @@ import pytest
 
 from scalargrad import gradcheck
 from scalargrad.engine import Value
-from scalargrad.nn import MLP, Layer, Module, Neuron
+from scalargrad.nn import MLP, Layer, Module, Neuron, decision_threshold
 
 # ---- lecture code runs unchanged ----------------------------------------------------
 
@@ -365,3 +365,13 @@ def test_an_activation_cannot_be_renamed_after_the_model_is_made() -> None:
         neuron.activation = "tanh"
     with pytest.raises(AttributeError):
         layer.activation = "tanh"
+
+
+def test_the_decision_threshold_is_one_half_after_a_sigmoid_and_zero_otherwise() -> None:
+    """A sigmoid output is a probability (class 1 above 0.5); any other is a score (above 0)."""
+    assert decision_threshold(MLP(2, [4, 1], "tanh", "sigmoid")) == 0.5
+    assert decision_threshold(Neuron(2, "sigmoid")) == 0.5
+    assert decision_threshold(Layer(2, 1, "sigmoid")) == 0.5
+    assert decision_threshold(MLP(2, [4, 1], "sigmoid")) == 0.0  # sigmoid hidden, linear out
+    assert decision_threshold(MLP(2, [4, 1], "tanh", "tanh")) == 0.0
+    assert decision_threshold(Neuron(2, "relu")) == 0.0

@@ -199,6 +199,25 @@ def test_the_real_mlp_draws_a_boundary(tmp_path: Path) -> None:
     assert 300 < width < 1500 and 300 < height < 1500
 
 
+@pytest.mark.parametrize("output_activation", ["sigmoid", "linear"])
+def test_the_accuracy_in_the_title_is_the_models_accuracy(output_activation: str) -> None:
+    """The plot classifies as train.accuracy does: a sigmoid output (a probability) at
+    0.5, with the boundary line there; a linear output (a score) at 0."""
+    from scalargrad.data import moons
+    from scalargrad.nn import MLP
+    from scalargrad.train import accuracy, fit
+
+    X, y = moons(60)
+    model = MLP(2, [8, 1], "tanh", output_activation, seed=0)
+    fit(model, X, y, optimizer="adam", lr=0.05, epochs=60, progress=False)
+    expected = accuracy(model, X, y)
+    assert expected > 0.8
+    (axes,) = plot_decision_boundary(model, X, y, resolution=20).axes
+    assert f"accuracy {expected:.1%}" in axes.get_title()
+    level = 0.5 if output_activation == "sigmoid" else 0.0
+    assert any(list(getattr(c, "levels", [])) == [level] for c in axes.collections)
+
+
 def test_a_model_that_returns_something_else_is_a_type_error() -> None:
     """The error names what the model returned."""
     X, y = two_blobs()

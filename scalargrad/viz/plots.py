@@ -17,6 +17,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from scalargrad.engine import Value, no_grad
+from scalargrad.nn import decision_threshold
 
 # One colour per class, the same in every plot.
 CLASS_COLORS = (
@@ -110,7 +111,8 @@ def plot_decision_boundary(
 ) -> Figure:
     """The model's predicted class over the plane, with the data on top.
 
-    A model with one output is a score: the larger class where it is > 0, the
+    A model with one output predicts the larger class where its output is above
+    `scalargrad.nn.decision_threshold(model)` (0.5 after a sigmoid, else 0), the
     smaller where not. With several outputs the class is the argmax. The mesh
     (`resolution` points a side) is evaluated under `no_grad()`, so no graph is kept.
 
@@ -132,10 +134,11 @@ def plot_decision_boundary(
     mesh = np.column_stack([grid_x.ravel(), grid_y.ravel()])
 
     classes = sorted(set(labels.tolist()))
+    threshold = decision_threshold(model)
     with no_grad():
         scores = _scores(model, mesh)
-        predicted_data = _predict(_scores(model, points), classes)
-    predicted_mesh = _predict(scores, classes)
+        predicted_data = _predict(_scores(model, points), classes, threshold)
+    predicted_mesh = _predict(scores, classes, threshold)
     palette = sorted(set(classes) | set(predicted_mesh.tolist()))
     index = {label: i for i, label in enumerate(palette)}
     area = np.vectorize(index.__getitem__)(predicted_mesh).reshape(grid_x.shape)
@@ -153,8 +156,8 @@ def plot_decision_boundary(
     )
     if scores.shape[1] == 1:
         score = scores[:, 0].reshape(grid_x.shape)
-        if score.min() < 0.0 < score.max():
-            axes.contour(grid_x, grid_y, score, levels=[0.0], colors="black", linewidths=1)
+        if score.min() < threshold < score.max():
+            axes.contour(grid_x, grid_y, score, levels=[threshold], colors="black", linewidths=1)
     _scatter(axes, points, labels, palette)
     accuracy = float(np.mean(predicted_data == labels))
     axes.set(title=f"decision boundary (accuracy {accuracy:.1%})", xlabel="x0", ylabel="x1")
@@ -184,9 +187,9 @@ def _float(v: object) -> float:
     )
 
 
-def _predict(scores: np.ndarray, classes: list[Any]) -> np.ndarray:
+def _predict(scores: np.ndarray, classes: list[Any], threshold: float) -> np.ndarray:
     if scores.shape[1] == 1:
-        positive = scores[:, 0] > 0.0
+        positive = scores[:, 0] > threshold
         predicted: np.ndarray = np.where(positive, classes[-1], classes[0])
         return predicted
     best: np.ndarray = scores.argmax(axis=1)
