@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import shutil
 import sys
@@ -25,7 +26,7 @@ from scalargrad.viz import (
     draw_graph,
     which_renderer,
 )
-from scalargrad.viz.graph import escape, format_number, render
+from scalargrad.viz.graph import NON_FINITE_FILL, escape, format_number, render
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -151,6 +152,33 @@ def test_nodes_are_coloured_by_gradient_sign_and_size() -> None:
     assert sum(rgb(fills["x1"])) < sum(rgb(fills["n"]))  # |-1.5| > |0.5|: deeper
     plain = draw_graph(o, color=False).source
     assert set(re.findall(r"fillcolor=\"(#[0-9a-f]{6})\"", plain)) == {"#ffffff", "#e8e8e8"}
+
+
+def test_an_infinite_or_nan_gradient_is_grey_and_the_others_keep_their_colour() -> None:
+    """Gradients that overflowed to inf or became NaN fill grey with a dashed border and
+    read inf or nan; the finite ones are coloured on the scale of the finite ones alone."""
+    a, n, q = Value(2.0, label="a"), Value(math.nan, label="n"), Value(3.0, label="q")
+    b = a * 1e300
+    c = b * 1e300  # inf, so d(c)/d(a) = 1e600 overflows
+    d = c + n * q  # d(d)/d(q) = n = nan
+    b.label, c.label, d.label = "b", "c", "d"
+    d.backward()
+    assert math.isinf(a.grad) and math.isnan(q.grad)
+    source = draw_graph(d).source
+    styles = {
+        label: dict(re.findall(r'(\w+)="?([^" ]+)"?', line))
+        for label, line in re.findall(r"<B>(\w+)</B>(.*)", source)
+    }
+    for label in "bcdn":
+        fill = styles[label]["fillcolor"]
+        assert fill not in ("#ffffff", NON_FINITE_FILL), label
+        assert "dashed" not in styles[label]["style"]
+    for label, shown in [("a", "grad inf"), ("q", "grad nan")]:
+        assert styles[label]["fillcolor"] == NON_FINITE_FILL
+        assert "dashed" in styles[label]["style"]
+        assert re.search(rf"<B>{label}</B>.*{shown}</TD>", source)
+    assert "inf or nan" in source  # the caption says what grey means
+    assert "inf or nan" not in draw_graph(neuron()).source  # and only when there is one
 
 
 def test_a_gradient_that_is_a_value_is_drawn_as_its_number() -> None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+import scalargrad.viz
 from scalargrad import Value
-from scalargrad.viz import draw_mlp
-from scalargrad.viz.mlp import NEGATIVE_EDGE, POSITIVE_EDGE, ZERO_EDGE
+from scalargrad.viz import GraphTooLargeError, draw_mlp
+from scalargrad.viz.graph import NON_FINITE_FILL
+from scalargrad.viz.mlp import NEGATIVE_EDGE, NON_FINITE_EDGE, POSITIVE_EDGE, ZERO_EDGE
 
 
 @dataclass
@@ -85,6 +90,30 @@ def test_colour_by_grad_follows_the_gradients() -> None:
     model = stand_in([2, 2, 1])
     edges = weight_edges(draw_mlp(model, color_by="grad").source)
     assert all(f'color="{ZERO_EDGE}"' in edge for edge in edges)
+
+
+def test_an_infinite_or_nan_gradient_is_grey_and_dashed_and_the_rest_keep_their_colour() -> None:
+    """color_by='grad' with one weight's grad inf and one bias's NaN: those are grey and
+    dashed; the finite ones are coloured and sized on the finite ones' scale."""
+    model = stand_in([2, 2, 1])
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            for p in (*neuron.w, neuron.b):
+                p.grad = 0.5
+    model.layers[0].neurons[0].w[0].grad = math.inf
+    model.layers[0].neurons[1].b.grad = math.nan
+    graph = draw_mlp(model, color_by="grad")
+    edges = weight_edges(graph.source)
+    (infinite,) = [edge for edge in edges if edge.lstrip().startswith("x0 -> L0N0")]
+    assert f'color="{NON_FINITE_EDGE}"' in infinite and "style=dashed" in infinite
+    finite = [edge for edge in edges if edge is not infinite]
+    assert all(f'color="{POSITIVE_EDGE}"' in edge and "penwidth=3.40" in edge for edge in finite)
+    fills = dict(re.findall(r'(L\d+N\d+) \[.*fillcolor="(#[0-9a-f]{6})"', graph.source))
+    assert fills["L0N1"] == NON_FINITE_FILL
+    assert fills["L0N0"] not in ("#ffffff", NON_FINITE_FILL)
+    assert re.search(r"L0N1 \[.*style=\"filled,rounded,dashed\"", graph.source)
+    assert "nan" not in re.sub(r"grad nan", "", graph.source)  # no nan in any attribute
+    assert "<svg" in graph.pipe("svg").decode()
 
 
 def test_layers_are_captioned_with_their_size_and_activation() -> None:
@@ -163,6 +192,36 @@ def test_layers_that_do_not_fit_together_are_a_value_error() -> None:
 
 
 def test_bad_options_are_named() -> None:
-    """color_by takes 'data' or 'grad'."""
+    """color_by takes 'data' or 'grad'; max_nodes a positive int or None."""
     with pytest.raises(ValueError, match="color_by must be 'data' or 'grad'"):
         draw_mlp(stand_in([2, 1]), color_by="sign")
+    with pytest.raises(ValueError, match="draw_mlp: max_nodes must be a positive int or None"):
+        draw_mlp(stand_in([2, 1]), max_nodes=0)
+
+
+def test_a_model_with_more_inputs_and_neurons_than_max_nodes_is_refused() -> None:
+    """2 inputs + 3 + 1 neurons is 6 nodes: drawn at max_nodes=6, refused at 5 with what
+    to do; max_nodes=None draws anything; the default refuses a network nobody could read."""
+    model = stand_in([2, 3, 1])
+    draw_mlp(model, max_nodes=6)
+    with pytest.raises(GraphTooLargeError, match=r"draw_mlp: .* 6 inputs and neurons") as caught:
+        draw_mlp(model, max_nodes=5)
+    assert "max_nodes=None" in str(caught.value)
+    draw_mlp(model, max_nodes=None)
+    with pytest.raises(GraphTooLargeError, match="max_nodes=300"):
+        draw_mlp(stand_in([784, 16, 10]))
+
+
+# ---- no dead code ----------------------------------------------------------------------------
+
+
+def test_every_private_function_in_viz_is_used() -> None:
+    """A module-level `_helper` in scalargrad.viz is called somewhere in the package."""
+    package = Path(scalargrad.viz.__file__).parent.parent
+    sources = {path: path.read_text() for path in package.rglob("*.py")}
+    for path in (package / "viz").glob("*.py"):
+        tree = ast.parse(sources[path])
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("_"):
+                uses = sum(len(re.findall(rf"\b{node.name}\b", text)) for text in sources.values())
+                assert uses > 1, f"{path.name}: {node.name} is never used"

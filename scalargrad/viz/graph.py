@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,13 @@ FORMATS = ("png", "svg", "pdf", "dot")
 RANKDIRS = ("LR", "RL", "TB", "BT")
 FONT = "Helvetica"
 
-# Fill colours: gradients > 0 blue, < 0 red; deeper for larger |grad|.
+# Fill colours: gradients > 0 blue, < 0 red; deeper for larger |grad|; inf and NaN grey.
 POSITIVE_RGB = (49, 130, 189)
 NEGATIVE_RGB = (214, 39, 40)
 HIGHLIGHT = "#ff7f0e"
 UNKNOWN_FILL = "#f2f2f2"
 OP_FILL = "#e8e8e8"
+NON_FINITE_FILL = "#b0b0b0"
 
 INSTALL_HINT = (
     "Rendering needs Graphviz, and none was found: neither a `dot` program on PATH "
@@ -205,15 +206,29 @@ def _hex(ch: str) -> str:
     return f"\\u{ord(ch):04x}"
 
 
+def color_scale(grads: Iterable[float]) -> float:
+    """The largest finite |grad|: the gradient that gets the deepest colour. An inf or
+    NaN would make every other gradient look like 0, so they have no say."""
+    return max((abs(grad) for grad in grads if math.isfinite(grad)), default=0.0)
+
+
 def _fill(grad: float, scale: float) -> str:
-    """White for 0, blue for > 0, red for < 0, deeper the nearer |grad| is to `scale`."""
-    if grad == 0.0 or scale == 0.0 or math.isnan(grad):
+    """White for 0, blue for > 0, red for < 0, deeper the nearer |grad| is to `scale`;
+    grey for inf and NaN."""
+    if not math.isfinite(grad):
+        return NON_FINITE_FILL
+    if grad == 0.0 or scale == 0.0:
         return "#ffffff"
     # The square root keeps small gradients visible next to a large one.
     strength = 0.12 + 0.6 * min(1.0, abs(grad) / scale) ** 0.5
     rgb = POSITIVE_RGB if grad > 0 else NEGATIVE_RGB
     mixed = (round(255 + (c - 255) * strength) for c in rgb)
     return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def _box_style(fill: str) -> str:
+    """Filled and rounded; dashed too for an inf or NaN, so grey reads as a warning."""
+    return "filled,rounded,dashed" if fill == NON_FINITE_FILL else "filled,rounded"
 
 
 def _grad_float(node: Value) -> float:
@@ -292,10 +307,9 @@ def build_graph(
     check_size(len(nodes), max_nodes)
 
     grad_of = (lambda node: grads[node]) if grads is not None else _grad_float
+    every_grad = [grad_of(node) for node in nodes]
     if grad_scale is None:
-        grad_scale = max((abs(grad_of(node)) for node in nodes), default=0.0)
-        if math.isnan(grad_scale) or math.isinf(grad_scale):
-            grad_scale = 0.0
+        grad_scale = color_scale(every_grad)
 
     digraph = graphviz.Digraph(
         graph_attr={
@@ -308,7 +322,10 @@ def build_graph(
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "10", "arrowsize": "0.7"},
     )
-    caption = _caption(title, color=color, local_grads=local_grads)
+    # Over every node, not only those known yet, so the frames of a step-through share
+    # one caption and one layout.
+    non_finite = color and not all(math.isfinite(grad) for grad in every_grad)
+    caption = _caption(title, color=color, local_grads=local_grads, non_finite=non_finite)
     if caption:
         digraph.attr(label=caption, labelloc="t")
 
@@ -325,7 +342,7 @@ def build_graph(
             node_id,
             label=_value_label(node, grad),
             shape="box",
-            style="filled,rounded",
+            style=_box_style(fill),
             margin="0.04",
             fillcolor=fill,
             color=HIGHLIGHT if is_current else "black",
@@ -365,19 +382,31 @@ def op_text(node: Value) -> str:
     return f"{constant} {node.op}" if node.constant_first else f"{node.op} {constant}"
 
 
-def check_size(count: int, max_nodes: int | None, what: str = "draw_graph") -> None:
-    """Raise GraphTooLargeError when `count` nodes exceed `max_nodes` (None: no limit)."""
+GRAPH_ADVICE = (
+    "Draw a smaller expression (one sample's loss rather than the whole batch), draw a "
+    "model at the level of neurons with draw_mlp(model), or pass max_nodes=None to draw "
+    "it anyway."
+)
+
+
+def check_size(
+    count: int,
+    max_nodes: int | None,
+    what: str = "draw_graph",
+    *,
+    nodes: str = "Values",
+    advice: str = GRAPH_ADVICE,
+) -> None:
+    """Raise GraphTooLargeError, with `advice`, when `count` nodes exceed `max_nodes`
+    (None: no limit)."""
     if max_nodes is None:
         return
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"{what}: max_nodes must be a positive int or None, got {max_nodes!r}")
     if count > max_nodes:
         raise GraphTooLargeError(
-            f"{what}: the graph has {count:,} Values, more than max_nodes={max_nodes:,}; "
-            "a picture that big is slow to lay out and unreadable. Draw a smaller "
-            "expression (one sample's loss rather than the whole batch), draw a model "
-            "at the level of neurons with draw_mlp(model), or pass max_nodes=None to "
-            "draw it anyway."
+            f"{what}: the graph has {count:,} {nodes}, more than max_nodes={max_nodes:,}; "
+            f"a picture that big is slow to lay out and unreadable. {advice}"
         )
 
 
@@ -398,13 +427,15 @@ def _value_label(node: Value, grad: float | None) -> str:
     return f"<{table}<TR>{separated}</TR></TABLE>>"
 
 
-def _caption(title: str | None, *, color: bool, local_grads: bool) -> str:
+def _caption(title: str | None, *, color: bool, local_grads: bool, non_finite: bool) -> str:
     lines = []
     if title:
         lines.append(f'<FONT POINT-SIZE="14"><B>{escape(title)}</B></FONT>')
     notes = []
     if color:
         notes.append("fill: grad &gt; 0 blue, grad &lt; 0 red, deeper = larger |grad|")
+    if non_finite:
+        notes.append("grey, dashed: grad inf or nan")
     if local_grads:
         notes.append("edge numbers: local derivative d(out)/d(in)")
     if notes:

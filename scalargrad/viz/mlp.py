@@ -7,7 +7,7 @@ each weight an edge, coloured by its sign, thicker when larger; each neuron with
 
 from __future__ import annotations
 
-from itertools import pairwise
+import math
 from typing import Any
 
 import graphviz
@@ -17,9 +17,12 @@ from scalargrad.viz.graph import (
     FONT,
     RANKDIRS,
     Graph,
+    _box_style,
     _check_format,
     _fill,
     _grad_float,
+    check_size,
+    color_scale,
     escape_quoted,
     format_number,
 )
@@ -28,6 +31,7 @@ COLOR_BY = ("data", "grad")
 POSITIVE_EDGE = "#3182bd"
 NEGATIVE_EDGE = "#d62728"
 ZERO_EDGE = "#bbbbbb"
+NON_FINITE_EDGE = "#7f7f7f"
 # Edges get number labels up to this many weights; past it the labels hide the picture.
 AUTO_LABEL_LIMIT = 16
 
@@ -38,14 +42,17 @@ def draw_mlp(
     color_by: str = "data",
     weight_labels: bool | None = None,
     rankdir: str = "LR",
+    max_nodes: int | None = 300,
     format: str = "svg",
 ) -> Graph:
     """Draw an MLP as neurons in layers, each weight an edge coloured by sign.
 
     `color_by="data"` colours weights and neurons by the parameter values, "grad" by
-    their gradients (after backward()). `weight_labels` writes each weight's data and
-    grad on its edge; by default only when there are at most 16 weights. Hovering an
-    edge in SVG shows its name, data and grad.
+    their gradients (after backward()); an inf or NaN one is grey and dashed.
+    `weight_labels` writes each weight's data and grad on its edge; by default only
+    when there are at most 16 weights. Hovering an edge in SVG shows its name, data and
+    grad. A model with more inputs and neurons than `max_nodes` raises
+    GraphTooLargeError (None: no limit).
 
     >>> from scalargrad import MLP
     >>> draw_mlp(MLP(2, [4, 1])).save("mlp.png")  # doctest: +SKIP
@@ -56,6 +63,14 @@ def draw_mlp(
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_mlp: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     _check_format(format)
+    nin = len(layers[0][0].w)
+    check_size(
+        nin + sum(len(neurons) for neurons in layers),
+        max_nodes,
+        "draw_mlp",
+        nodes="inputs and neurons",
+        advice="Draw a smaller model, or pass max_nodes=None to draw it anyway.",
+    )
     weight_count = sum(len(neuron.w) for layer in layers for neuron in layer)
     if weight_labels is None:
         weight_labels = weight_count <= AUTO_LABEL_LIMIT
@@ -64,7 +79,7 @@ def draw_mlp(
         return v.data if color_by == "data" else _grad_float(v)
 
     parameters = [p for layer in layers for neuron in layer for p in (*neuron.w, neuron.b)]
-    scale = max((abs(shown(p)) for p in parameters), default=0.0)
+    scale = color_scale(shown(p) for p in parameters)
 
     digraph = graphviz.Digraph(
         graph_attr={
@@ -87,7 +102,6 @@ def draw_mlp(
         node_attr={"fontname": FONT, "fontsize": "11"},
         edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.5"},
     )
-    nin = len(layers[0][0].w)
     previous = [f"x{i}" for i in range(nin)]
     # Each column gets a caption node at its head, chained to the next column's, in a
     # rank of its own column; dot's clusters would reorder the neurons, so none are used.
@@ -111,6 +125,7 @@ def draw_mlp(
             )
             for j, (node_id, neuron) in enumerate(zip(ids, neurons)):
                 bias = neuron.b
+                fill = _fill(shown(bias), scale)
                 column.node(
                     node_id,
                     label=(
@@ -118,8 +133,8 @@ def draw_mlp(
                         f"<BR/>grad {format_number(_grad_float(bias))}</FONT>>"
                     ),
                     shape="box",
-                    style="filled,rounded",
-                    fillcolor=_fill(shown(bias), scale),
+                    style=_box_style(fill),
+                    fillcolor=fill,
                     margin="0.05,0.02",
                     tooltip=_describe(bias, f"L{layer_index}.N{j}.b"),
                 )
@@ -135,9 +150,11 @@ def draw_mlp(
                 value = shown(w)
                 attrs = {
                     "color": _edge_color(value),
-                    "penwidth": f"{0.4 + 3.0 * (abs(value) / scale if scale else 0.0):.2f}",
+                    "penwidth": f"{0.4 + 3.0 * _strength(value, scale):.2f}",
                     "tooltip": _describe(w, f"{source} -> {node_id}"),
                 }
+                if not math.isfinite(value):
+                    attrs["style"] = "dashed"
                 if weight_labels:
                     attrs["label"] = f"w {format_number(w.data)}, g {format_number(_grad_float(w))}"
                     # A line from each label to its edge: where edges fan out, a
@@ -146,15 +163,6 @@ def draw_mlp(
                 digraph.edge(source, node_id, **attrs)
         previous = ids
     return Graph(digraph, format=format)
-
-
-def _keep_in_order(cluster: Any, ids: list[str]) -> None:
-    """Stack a layer's nodes N0, N1, ... in order: dot would reorder them to save
-    crossings, and a learner looks for N3 below N2."""
-    with cluster.subgraph() as column:
-        column.attr(rank="same")
-        for upper, lower in pairwise(ids):
-            column.edge(upper, lower, style="invis")
 
 
 def _count(neurons: int) -> str:
@@ -202,7 +210,16 @@ def _activation(neuron: Any) -> str:
     return "neuron"
 
 
+def _strength(value: float, scale: float) -> float:
+    """|value| as a fraction of `scale`; inf and NaN count as the largest."""
+    if not math.isfinite(value):
+        return 1.0
+    return min(1.0, abs(value) / scale) if scale else 0.0
+
+
 def _edge_color(value: float) -> str:
+    if not math.isfinite(value):
+        return NON_FINITE_EDGE
     if value > 0:
         return POSITIVE_EDGE
     if value < 0:

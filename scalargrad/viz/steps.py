@@ -7,7 +7,6 @@ chain rule `backward()` runs, so drawing a graph never changes what `backward()`
 from __future__ import annotations
 
 import io
-import math
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scalargrad.engine import Value, topological_order
-from scalargrad.viz.graph import Graph, build_graph, check_size, format_from_path
+from scalargrad.viz.graph import Graph, build_graph, check_size, color_scale, format_from_path
 
 
 def gradients(root: Value) -> dict[Value, float]:
@@ -95,7 +94,7 @@ def before_after(root: Value, **draw_options: Any) -> BeforeAfter:
     """
     _reject_reserved(draw_options, "before_after")
     grads = gradients(root)
-    scale = _scale(grads)
+    scale = color_scale(grads.values())
     zeros = dict.fromkeys(grads, 0.0)
     before = build_graph(
         root, grads=zeros, grad_scale=scale, title="before backward()", **draw_options
@@ -111,11 +110,6 @@ def _png_image(graph: Graph) -> Any:
 
     image = Image.open(io.BytesIO(graph.pipe("png")))
     return image.convert("RGB")
-
-
-def _scale(grads: dict[Value, float]) -> float:
-    """The largest finite |grad|: the colour scale shared by every frame."""
-    return max((abs(g) for g in grads.values() if math.isfinite(g)), default=0.0)
 
 
 def _reject_reserved(options: dict[str, Any], where: str) -> None:
@@ -158,7 +152,7 @@ def _frames(
     root: Value, grads: dict[Value, float], draw_options: dict[str, Any]
 ) -> Iterator[BackwardStep]:
     backward_order = list(reversed(list(grads)))
-    scale = _scale(grads)
+    scale = color_scale(grads.values())
     known: dict[Value, float] = {}
     current: Value | None = None
     for index in range(len(backward_order) + 1):
