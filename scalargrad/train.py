@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ def fit(
     - `batch_size`: None trains on all samples at once (one step per epoch); a number
       splits each epoch into batches, reshuffled every epoch when `shuffle`.
     - `l2`: adds `l2 * sum(p * p)` over the parameters to the loss.
+    - `seed`: an int that fixes the shuffling of the batches (epoch k uses seed + k).
     - `progress`: a tqdm progress bar with the loss and accuracy (a widget in notebooks).
     """
     inputs, targets = _checked_samples("fit", model, X, y)
@@ -108,6 +110,9 @@ def fit(
         _check_count("fit", "batch_size", batch_size)
     if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0.0:
         raise ValueError(f"fit: l2 must be a number >= 0, got {l2!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"fit: seed must be an int, got {seed!r} of type {type(seed).__name__}")
+    seed = int(seed)
     loss_function = _loss_function(model, targets, loss)
     parameters = model.parameters()
     optimizer = _optimizer(optimizer, parameters, lr)
@@ -199,9 +204,7 @@ def _checked_samples(
         targets = y.tolist() if hasattr(y, "tolist") else list(y)
         if len(rows) != len(targets):
             raise ValueError(f"{where}: X has {len(rows)} samples but y has {len(targets)} targets")
-        for i, t in enumerate(targets):
-            if isinstance(t, bool) or not isinstance(t, (int, float)):
-                raise TypeError(f"{where}: y[{i}] is {t!r}; targets must be numbers")
+        targets = [_checked_target(where, i, t) for i, t in enumerate(targets)]
     checked = []
     for i, row in enumerate(rows):
         try:
@@ -215,10 +218,27 @@ def _checked_samples(
                 f"{where}: sample {i} has {width} features, but the model takes {model.nin} inputs"
             )
         try:
-            checked.append([Value(v).data for v in row])
+            values = [Value(v).data for v in row]
         except TypeError as error:
             raise TypeError(f"{where}: sample {i}: {error}") from None
+        for v in values:
+            if not math.isfinite(v):
+                raise ValueError(f"{where}: sample {i} has {v}; inputs must be finite numbers")
+        checked.append(values)
     return checked, targets
+
+
+def _checked_target(where: str, i: int, t: Any) -> int | float:
+    """Target `i` as a Python int or float: any real number (NumPy's too) but a bool."""
+    # NumPy's bool is no numbers.Real, so this refuses it without importing NumPy.
+    if isinstance(t, bool) or not isinstance(t, numbers.Real):
+        raise TypeError(f"{where}: y[{i}] is {t!r}; targets must be numbers")
+    if isinstance(t, numbers.Integral):
+        return int(t)
+    value = float(t)
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: y[{i}] is {value}; targets must be finite numbers")
+    return value
 
 
 def _check_count(where: str, name: str, n: object) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -216,6 +217,31 @@ def test_fit_takes_numpy_arrays() -> None:
     assert from_arrays == from_lists
 
 
+def test_fit_takes_numpy_scalars_in_plain_lists() -> None:
+    """Targets and inputs that are NumPy ints and floats in a list train like Python ones,
+    and count as class labels for the accuracy, with one output or several."""
+    X, y = moons(20, seed=0)
+    from_ints = fit(MLP(2, [4, 1], seed=0), X, y, epochs=2, progress=False)
+    numpy_y = [np.int64(label) for label in y]
+    numpy_X = [[np.float32(v) for v in row] for row in X]
+    model = MLP(2, [4, 1], seed=0)
+    from_numpy = fit(model, numpy_X, numpy_y, epochs=2, progress=False)
+    assert from_numpy.loss == pytest.approx(from_ints.loss, rel=1e-6)
+    assert from_numpy.accuracy == from_ints.accuracy
+    assert accuracy(model, numpy_X, numpy_y) == accuracy(model, X, y)
+    X3, y3 = spirals(10, classes=3, seed=0)
+    history = fit(MLP(2, [4, 3], seed=0), X3, [np.int32(c) for c in y3], epochs=1, progress=False)
+    assert not math.isnan(history.accuracy[0])
+    regression = fit(
+        Neuron(1, "linear"),
+        [[0.0], [1.0]],
+        [np.float64(0.5), np.float32(2)],
+        epochs=1,
+        progress=False,
+    )
+    assert math.isnan(regression.accuracy[0])
+
+
 def test_fit_trains_a_layer_and_a_neuron_too() -> None:
     """Any model with nin and nout: a lone Layer or Neuron is a linear classifier."""
     X, y = [[0.0, 1.0], [1.0, 0.0]], [1, 0]
@@ -379,6 +405,61 @@ def test_an_optimizer_object_and_an_lr_together_are_refused() -> None:
     model = MLP(2, [2, 1], seed=0)
     with pytest.raises(ValueError, match="leave lr out"):
         fit(model, [[0.0, 1.0]], [1], optimizer=SGD(model.parameters(), lr=0.1), lr=0.5)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_targets_and_inputs_are_value_errors_naming_the_sample(bad: float) -> None:
+    """A NaN or infinite target or input would train every parameter to NaN without a
+    word: fit, predict and accuracy refuse it and say where it is."""
+    model = MLP(2, [2, 1], seed=0)
+    X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [1, 0, 1]
+    with pytest.raises(ValueError, match=rf"fit: y\[1\] is {bad}; targets must be finite"):
+        fit(model, X, [1, bad, 1], progress=False)
+    with pytest.raises(ValueError, match=rf"fit: y\[2\] is {bad}"):
+        fit(model, X, [1, 0, np.float64(bad)], progress=False)
+    bad_X = [[0.0, 1.0], [1.0, 0.0], [1.0, bad]]
+    for where, call in [
+        ("fit", lambda: fit(model, bad_X, y, progress=False)),
+        ("predict", lambda: predict(model, bad_X)),
+        ("accuracy", lambda: accuracy(model, bad_X, y)),
+        ("predict", lambda: predict(model, np.array(bad_X))),
+    ]:
+        with pytest.raises(
+            ValueError, match=rf"{where}: sample 2 has {bad}; inputs must be finite"
+        ):
+            call()
+
+
+def test_booleans_are_not_numbers_to_fit() -> None:
+    """True as a target is nearly always a bug: Python's bool and NumPy's alike."""
+    model = MLP(2, [1], seed=0)
+    for flag in (True, np.bool_(True)):
+        with pytest.raises(TypeError, match=r"y\[0\] is .*True.*; targets must be numbers"):
+            fit(model, [[0.0, 1.0]], [flag], progress=False)
+
+
+@pytest.mark.parametrize("seed", ["a", 1.5, None, True])
+def test_a_seed_that_is_not_an_int_is_a_type_error(seed: object) -> None:
+    """The shuffling seed is checked up front, not met deep inside as a failed sum."""
+    with pytest.raises(TypeError, match=rf"fit: seed must be an int, got {re.escape(repr(seed))}"):
+        fit(
+            MLP(2, [1], seed=0),
+            [[0.0, 1.0], [1.0, 0.0]],
+            [1, 0],
+            seed=seed,
+            batch_size=1,
+            progress=False,
+        )
+
+
+def test_a_numpy_int_seed_shuffles_as_the_int_does() -> None:
+    """np.int64(3) is as good a seed as 3."""
+    X, y = moons(20, seed=0)
+    runs = [
+        fit(MLP(2, [4, 1], seed=0), X, y, epochs=2, batch_size=5, seed=seed, progress=False).loss
+        for seed in (3, np.int64(3))
+    ]
+    assert runs[0] == runs[1]
 
 
 def test_non_numeric_samples_and_targets_are_type_errors() -> None:
