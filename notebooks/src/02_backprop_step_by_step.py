@@ -16,8 +16,9 @@ from IPython.display import Image, display
 from scalargrad import Value, topological_order
 from scalargrad.viz import backward_steps, draw_graph, save_animation, step_slider
 
-# Anything this notebook writes goes here, and nowhere else.
-workdir = Path(tempfile.mkdtemp(prefix="scalargrad-02-"))
+# Anything this notebook writes goes here, and nowhere else; the last cell removes it.
+scratch = tempfile.TemporaryDirectory(prefix="scalargrad-02-")
+workdir = Path(scratch.name)
 
 # %% [markdown]
 # ## The expression
@@ -168,3 +169,9 @@ Image(filename=gif)
 # %% [markdown]
 # Next, in `03_neuron_layer_mlp`: the same machinery inside a neuron, a layer, and a
 # small network that learns.
+
+# %% [markdown]
+# The temporary folder, with the GIF in it, goes.
+
+# %%
+scratch.cleanup()

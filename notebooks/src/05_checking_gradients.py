@@ -15,8 +15,9 @@ import matplotlib.pyplot as plt
 
 from scalargrad import GradcheckError, Value, gradcheck, gradgradcheck, no_grad
 
-# Anything this notebook writes goes here, and nowhere else.
-workdir = tempfile.mkdtemp(prefix="scalargrad-05-")
+# Anything this notebook writes goes here, and nowhere else; the last cell removes it.
+scratch = tempfile.TemporaryDirectory(prefix="scalargrad-05-")
+workdir = scratch.name
 
 # %% [markdown]
 # ## How small should the step be?
@@ -241,3 +242,9 @@ print(f"asymmetry of H: {abs(H[0][1] - H[1][0]):.1e}")
 
 # %%
 gradgradcheck(g, point)
+
+# %% [markdown]
+# Last, the temporary folder with hypothesis's cache goes.
+
+# %%
+scratch.cleanup()
