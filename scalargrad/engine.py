@@ -98,49 +98,44 @@ class Value:
     (-2.0, 2.0)
     """
 
-    # A node made by a unary or binary op keeps its parents and their edges in slots
-    # of its own, not in tuples: a tuple per node doubles the objects that Python's
-    # garbage collector scans, and its full passes then cost more than everything
-    # else in building a graph (2.7 vs 0.9 us per node, 200,000-op chain, measured).
-    # Fused nodes (sum, dot) have many parents and keep them in tuples.
     # NumPy would otherwise take `array * value` over and make an array of Values;
     # with this, it hands the op to Value, which refuses it with a TypeError.
     __array_ufunc__ = None
 
+    # A node made by a unary or binary op keeps its parents and their edges in slots
+    # of its own, not in tuples: a tuple per node doubles the objects that Python's
+    # garbage collector scans, and its full passes then cost more than everything
+    # else in building a graph (2.7 vs 0.9 us per node, 200,000-op chain, measured).
+    # Fused nodes (sum, dot) have many parents and keep them in tuples. Each slot
+    # costs too (every full pass visits it), so what is the same for every node an op
+    # makes lives once, in the op's record, `_made_by`.
     __slots__ = (
         "__weakref__",
-        "_fused_local_grads",
-        "_fused_parents",
+        "_fused",
         "_local_grad0",
         "_local_grad1",
+        "_made_by",
         "_parent0",
         "_parent1",
-        "_rule",
         "constant",
-        "constant_first",
         "data",
         "grad",
         "label",
-        "op",
     )
 
     data: float
     # A float; a Value after `backward(create_graph=True)`.
     grad: Any
     label: str
-    # The name of the op that made this node ("+", "tanh", "dot", ...); "" for a leaf.
-    op: str
-    # The plain number of `x * 0.5` or `1 - x` (None if there is none), and whether it
-    # stands on the left of the op.
+    # The plain number of `x * 0.5` or `1 - x`; None if there is none.
     constant: float | None
-    constant_first: bool
+    _made_by: _Op
     _parent0: Value | None
     _local_grad0: float
     _parent1: Value | None
     _local_grad1: float
-    _fused_parents: tuple[Value, ...]
-    _fused_local_grads: tuple[float, ...]
-    _rule: Rule | None
+    # (parents, local_grads) of a fused node; None for any other.
+    _fused: tuple[tuple[Value, ...], tuple[float, ...]] | None
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = _real(data, "Value")
@@ -151,10 +146,20 @@ class Value:
         _make_leaf(self)
 
     @property
+    def op(self) -> str:
+        """The name of the op that made this node ("+", "tanh", "dot", ...); "" for a leaf."""
+        return self._made_by.name
+
+    @property
+    def constant_first(self) -> bool:
+        """Whether the node's plain number stands on the left of the op, as in `1 - x`."""
+        return self._made_by.constant_first
+
+    @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in the op's order; () for a leaf."""
         if self._parent0 is None:
-            return self._fused_parents
+            return () if self._fused is None else self._fused[0]
         if self._parent1 is None:
             return (self._parent0,)
         return (self._parent0, self._parent1)
@@ -163,7 +168,7 @@ class Value:
     def local_grads(self) -> tuple[float, ...]:
         """d(self)/d(parent) for each parent, fixed when the node was made."""
         if self._parent0 is None:
-            return self._fused_local_grads
+            return () if self._fused is None else self._fused[1]
         if self._parent1 is None:
             return (self._local_grad0,)
         return (self._local_grad0, self._local_grad1)
@@ -244,7 +249,7 @@ class Value:
             _write_gradient_graphs(order, _gradient_graphs(self, order))
             return
         for node in order:
-            if node._parent0 is not None or node._fused_parents:
+            if node._parent0 is not None or node._fused is not None:
                 node.grad = 0.0
         self.grad = 1.0 if self.parents else self.grad + 1.0
         with no_grad():  # a leaf left holding a Value gradient must not grow a graph
@@ -257,8 +262,9 @@ class Value:
                     parent = node._parent1
                     if parent is not None:
                         parent.grad += grad * node._local_grad1
-                else:
-                    for parent, local_grad in zip(node._fused_parents, node._fused_local_grads):
+                elif node._fused is not None:
+                    parents, local_grads = node._fused
+                    for parent, local_grad in zip(parents, local_grads):
                         parent.grad += grad * local_grad
 
 
@@ -287,7 +293,7 @@ def topological_order(root: Value) -> list[Value]:
         # node.parents, read from the slots without building a tuple
         parent = node._parent0
         if parent is None:
-            parents: Iterable[Value] = node._fused_parents
+            parents: Iterable[Value] = () if node._fused is None else node._fused[0]
         elif node._parent1 is None:
             parents = (parent,)
         else:
@@ -305,7 +311,7 @@ def _gradient_graphs(root: Value, order: list[Value]) -> dict[Value, Any]:
     `.grad` here, so a rule that fails leaves every gradient as it was."""
     grads: dict[Value, Any] = {root: Value(1.0)}
     for node in reversed(order):
-        rule = node._rule
+        rule = node._made_by.rule
         if rule is None:
             continue
         grad = grads[node]
@@ -346,14 +352,28 @@ def _as_value(x: object, where: str) -> Value:
     return Value(_real(x, where))
 
 
+class _Op:
+    """What made a node: the op's name, its derivative rule, and for an op with a plain
+    number (`1 - x`, `x * 0.5`), whether the number stands on the left. One record per
+    op and side, shared by every node it makes."""
+
+    __slots__ = ("constant_first", "name", "rule")
+
+    def __init__(self, name: str, rule: Rule | None, constant_first: bool = False) -> None:
+        self.name = name
+        self.rule = rule
+        self.constant_first = constant_first
+
+
+_LEAF = _Op("", None)
+
+
 def _make_leaf(node: Value) -> None:
-    node.op = ""
     node.constant = None
-    node.constant_first = False
+    node._made_by = _LEAF
     node._parent0 = node._parent1 = None
     node._local_grad0 = node._local_grad1 = 0.0
-    node._fused_parents = node._fused_local_grads = ()
-    node._rule = None
+    node._fused = None
 
 
 _new_value = object.__new__
@@ -365,10 +385,8 @@ def _node(
     local_grad0: float,
     parent1: Value | None,
     local_grad1: float,
-    op: str,
-    rule: Rule,
+    made_by: _Op,
     constant: float | None = None,
-    constant_first: bool = False,
 ) -> Value:
     """The output of a unary or binary op, wired into the graph unless in no_grad()."""
     out: Value = _new_value(Value)
@@ -378,20 +396,18 @@ def _node(
     if not _grad_enabled:
         _make_leaf(out)
         return out
-    out.op = op
     out.constant = constant
-    out.constant_first = constant_first
+    out._made_by = made_by
     out._parent0 = parent0
     out._local_grad0 = local_grad0
     out._parent1 = parent1
     out._local_grad1 = local_grad1
-    out._fused_parents = out._fused_local_grads = ()
-    out._rule = rule
+    out._fused = None
     return out
 
 
 def _fused_node(
-    data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...], op: str, rule: Rule
+    data: float, parents: tuple[Value, ...], local_grads: tuple[float, ...], made_by: _Op
 ) -> Value:
     """The output of sum or dot: one node with many parents."""
     out: Value = _new_value(Value)
@@ -400,22 +416,22 @@ def _fused_node(
     out.label = ""
     _make_leaf(out)
     if _grad_enabled:
-        out.op = op
-        out._fused_parents = parents
-        out._fused_local_grads = local_grads
-        out._rule = rule
+        out._made_by = made_by
+        out._fused = (parents, local_grads)
     return out
 
 
 def _unary_op(name: str, derivative: Rule) -> Callable[[Callable[[float], float]], UnaryOp]:
     """Make a Value method from a float function and its derivative rule."""
 
+    made_by = _Op(name, derivative)
+
     def make(forward: Callable[[float], float]) -> UnaryOp:
         def op(self: Value) -> Value:
             x = self.data
             out = forward(x)
             (local_grad,) = derivative(x, out)
-            return _node(out, self, local_grad, None, 0.0, name, derivative)
+            return _node(out, self, local_grad, None, 0.0, made_by)
 
         op.__name__ = name
         op.__doc__ = forward.__doc__
@@ -429,6 +445,9 @@ def _binary_op(
 ) -> Callable[[Callable[[float, float], float]], tuple[BinaryOp, BinaryOp]]:
     """Make `x op y` and its reflected form `number op x` from a float function."""
 
+    made_by = _Op(name, derivative)
+    made_by_reflected = _Op(name, derivative, constant_first=True)
+
     def make(forward: Callable[[float, float], float]) -> tuple[BinaryOp, BinaryOp]:
         def op(self: Value, other: Scalar) -> Value:
             a = self.data
@@ -436,18 +455,18 @@ def _binary_op(
                 b = other.data
                 out = forward(a, b)
                 d_a, d_b = derivative(a, b, out)
-                return _node(out, self, d_a, other, d_b, name, derivative)
+                return _node(out, self, d_a, other, d_b, made_by)
             b = _real(other, name)
             out = forward(a, b)
             d_a, _ = derivative(a, b, out)
-            return _node(out, self, d_a, None, 0.0, name, derivative, b)
+            return _node(out, self, d_a, None, 0.0, made_by, b)
 
         def reflected(self: Value, other: Scalar) -> Value:  # other op self
             a = _real(other, name)
             b = self.data
             out = forward(a, b)
             _, d_b = derivative(a, b, out)
-            return _node(out, self, d_b, None, 0.0, name, derivative, a, True)
+            return _node(out, self, d_b, None, 0.0, made_by_reflected, a)
 
         op.__name__ = reflected.__name__ = name
         return op, reflected
@@ -531,6 +550,9 @@ def _d_pow_number(x: Any, n: float, out: Any) -> tuple[Any]:
     return (n * x ** (n - 1.0),)
 
 
+_POW_NUMBER = _Op("**", _d_pow_number)
+
+
 def _pow_number(x: Value, exponent: object) -> Value:
     """x ** n for a plain number n, as micrograd's `**2`."""
     n = _real(exponent, "**")
@@ -553,7 +575,7 @@ def _pow_number(x: Value, exponent: object) -> Value:
         raise OverflowError(
             f"**: the derivative of x ** {n!r} at x = {a!r} is too large for a float"
         ) from None
-    return _node(out, x, local_grad, None, 0.0, "**", _d_pow_number, n)
+    return _node(out, x, local_grad, None, 0.0, _POW_NUMBER, n)
 
 
 @_unary_op("neg", derivative=lambda x, out: (-1.0,))
@@ -656,6 +678,9 @@ def _sum_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
     return (1.0,) * (len(inputs_and_out) - 1)
 
 
+_SUM = _Op("sum", _sum_rule)
+
+
 def sum(values: Iterable[Scalar]) -> Value:
     """The sum of `values` as ONE node, however many there are.
 
@@ -667,7 +692,7 @@ def sum(values: Iterable[Scalar]) -> Value:
     """
     parents = _values(values, "sum")
     total = _add_up((p.data for p in parents), 0.0)
-    return _fused_node(total, parents, (1.0,) * len(parents), "sum", _sum_rule)
+    return _fused_node(total, parents, (1.0,) * len(parents), _SUM)
 
 
 def _dot_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
@@ -676,6 +701,9 @@ def _dot_rule(*inputs_and_out: Any) -> tuple[Any, ...]:
     weights, xs = inputs[:n], inputs[n : 2 * n]
     bias_grad = (1.0,) if len(inputs) % 2 else ()
     return (*xs, *weights, *bias_grad)
+
+
+_DOT = _Op("dot", _dot_rule)
 
 
 def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar], bias: Scalar | None = None) -> Value:
@@ -716,11 +744,11 @@ def dots(
         w_data = [w.data for w in ws]
         if biases is None:
             total = _add_up(map(operator.mul, w_data, x_data), 0.0)
-            out = _fused_node(total, ws + xs, (*x_data, *w_data), "dot", _dot_rule)
+            out = _fused_node(total, ws + xs, (*x_data, *w_data), _DOT)
         else:
             b = _as_value(biases[i], "dot")
             total = _add_up(map(operator.mul, w_data, x_data), b.data)
-            out = _fused_node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), "dot", _dot_rule)
+            out = _fused_node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), _DOT)
         outs.append(out)
     return outs
 
