@@ -52,8 +52,10 @@ BINARY_OPERATORS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
-# Longer formulas are not for reading as a graph, and the limits keep parsing and
-# evaluation (which recurses once per level) far from Python's recursion limit.
+# Longer formulas are not for reading as a graph. MAX_DEPTH keeps evaluation, which
+# recurses once per level of nesting, far from Python's recursion limit: brackets,
+# calls, signs and the right side of an operator nest; the left side does not, so a
+# chain such as a + b + c + ... (which ast nests to the left) is one level however long.
 MAX_LENGTH = 1000
 MAX_DEPTH = 100
 
@@ -134,11 +136,9 @@ def parse(text: str) -> Formula:
             tree = ast.parse(text, mode="eval").body
     except SyntaxError as error:
         raise FormulaError(_syntax_message(error)) from None
-    except (ValueError, RecursionError, MemoryError):
-        # ast raises these for null bytes and for nesting too deep for its parser.
-        raise FormulaError(
-            "the formula cannot be read: it has a null byte or is nested too deeply"
-        ) from None
+    except ValueError:
+        # Python 3.10 raises ValueError for a null byte; later versions a SyntaxError.
+        raise FormulaError("the formula cannot be read: it has a null byte") from None
     return Formula(text, tree, _checked_variables(tree, text))
 
 
@@ -191,9 +191,14 @@ def _checked_variables(tree: ast.expr, text: str) -> tuple[str, ...]:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise FormulaError(f"the formula nests more than {MAX_DEPTH} levels deep")
+            raise FormulaError(
+                f"the formula nests more than {MAX_DEPTH} levels deep (in brackets, "
+                "function calls, signs or powers); a chain such as a + b + c is not nested"
+            )
         children = _checked_children(node, text, variables)
-        stack.extend((child, depth + 1) for child in reversed(children))
+        # The left operand continues a chain (a + b + c is (a + b) + c): same level.
+        left = node.left if isinstance(node, ast.BinOp) else None
+        stack.extend((child, depth if child is left else depth + 1) for child in reversed(children))
     return tuple(variables)
 
 
@@ -216,17 +221,17 @@ def _checked_children(node: ast.AST, text: str, variables: dict[str, None]) -> l
             raise FormulaError(f"a formula cannot use {_symbol(node.op)}; it may use {_ALLOWED}")
         return [node.operand]
     if isinstance(node, ast.Call):
-        _check_call(node)
+        _check_call(node, text)
         return list(node.args)
     what = _REFUSED.get(type(node), type(node).__name__)
     raise FormulaError(f"a formula cannot use {what}; it may use {_ALLOWED}")
 
 
-def _check_call(call: ast.Call) -> None:
+def _check_call(call: ast.Call, text: str) -> None:
     if not isinstance(call.func, ast.Name):
         raise FormulaError(
             f"only these functions can be called, by name: {', '.join(FUNCTIONS)}; "
-            f"{_source(call.func)} is not one of them"
+            f"{_segment(text, call.func)} is not one of them"
         )
     name = call.func.id
     if name not in FUNCTIONS:
@@ -234,9 +239,26 @@ def _check_call(call: ast.Call) -> None:
             f"{name}() is not a function a formula can call; the functions are "
             f"{', '.join(FUNCTIONS)}"
         )
-    if call.keywords or len(call.args) != 1 or isinstance(call.args[0], ast.Starred):
-        given = len(call.args) + len(call.keywords)
-        raise FormulaError(f"{name}() takes exactly one argument, as in {name}(x); got {given}")
+    for argument in call.args:
+        if isinstance(argument, ast.Starred):
+            raise FormulaError(
+                f"{name}() cannot unpack arguments (*{_segment(text, argument.value)}); "
+                f"give it one argument, as in {name}(x)"
+            )
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            raise FormulaError(
+                f"{name}() cannot unpack arguments (**{_segment(text, keyword.value)}); "
+                f"give it one argument, as in {name}(x)"
+            )
+    if call.keywords:
+        raise FormulaError(
+            f"{name}() takes no keyword arguments; give it one argument, as in {name}(x)"
+        )
+    if len(call.args) != 1:
+        raise FormulaError(
+            f"{name}() takes exactly one argument, as in {name}(x); got {len(call.args)}"
+        )
 
 
 def _number(node: ast.Constant, text: str) -> float:
@@ -260,11 +282,6 @@ def _symbol(op: ast.AST) -> str:
     return _OPERATOR_SYMBOLS.get(type(op), type(op).__name__)
 
 
-def _source(node: ast.AST) -> str:
-    text = ast.unparse(node)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _names(names: list[str]) -> str:
     return ", ".join(names)
 
@@ -273,30 +290,46 @@ def _names(names: list[str]) -> str:
 
 
 def _evaluate(node: ast.expr, text: str, leaves: dict[str, Value]) -> Value | float:
-    """`node` computed with Values: a float while only numbers are involved."""
+    """`node` computed with Values: a float while only numbers are involved.
+
+    A chain such as a + b + c nests to the left, one level per term; it is walked in a
+    loop, so recursion goes only as deep as the nesting parse limits to MAX_DEPTH.
+    """
+    chain: list[ast.BinOp] = []
+    while isinstance(node, ast.BinOp):
+        chain.append(node)
+        node = node.left
+    result: Value | float
     if isinstance(node, ast.Constant):
-        return _number(node, text)
-    if isinstance(node, ast.Name):
-        return leaves[node.id]
+        result = _number(node, text)
+    elif isinstance(node, ast.Name):
+        result = leaves[node.id]
+    elif isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, text, leaves)
+        result = -operand if isinstance(node.op, ast.USub) else operand
+    elif isinstance(node, ast.Call):
+        argument = _evaluate(node.args[0], text, leaves)
+        function = FUNCTIONS[cast(ast.Name, node.func).id]
+        result = _computed(node, text, function, _as_value(argument))
+    else:  # parse lets nothing else through
+        raise FormulaError(f"{type(node).__name__} is not allowed in a formula")
+    for binary in reversed(chain):
+        right = _evaluate(binary.right, text, leaves)
+        # number op number: a node, not folded away
+        left = result if isinstance(right, Value) else _as_value(result)
+        result = _computed(binary, text, BINARY_OPERATORS[type(binary.op)], left, right)
+    return result
+
+
+def _as_value(number: Value | float) -> Value:
+    return number if isinstance(number, Value) else Value(number)
+
+
+def _computed(node: ast.AST, text: str, function: Callable[..., Any], *operands: Any) -> Value:
+    """`function(*operands)`, the op at `node`; a FormulaError naming it if it fails."""
     try:
-        if isinstance(node, ast.UnaryOp):
-            operand = _evaluate(node.operand, text, leaves)
-            return -operand if isinstance(node.op, ast.USub) else operand
-        if isinstance(node, ast.BinOp):
-            left = _evaluate(node.left, text, leaves)
-            right = _evaluate(node.right, text, leaves)
-            if not isinstance(left, Value) and not isinstance(right, Value):
-                left = Value(left)  # number op number: a node, not folded away
-            result = BINARY_OPERATORS[type(node.op)](left, right)
-        elif isinstance(node, ast.Call):
-            argument = _evaluate(node.args[0], text, leaves)
-            function = FUNCTIONS[cast(ast.Name, node.func).id]
-            result = function(argument if isinstance(argument, Value) else Value(argument))
-        else:  # parse lets nothing else through
-            raise FormulaError(f"{type(node).__name__} is not allowed in a formula")
+        result = function(*operands)
     except (ArithmeticError, ValueError) as error:
-        if isinstance(error, FormulaError):
-            raise
         raise FormulaError(f"cannot compute {_segment(text, node)}: {_reason(error)}") from None
     if not isinstance(result, Value) or not math.isfinite(result.data):
         raise FormulaError(
