@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -191,6 +192,7 @@ def save_animation(
     max_nodes: int | None = 100,
     op_steps_only: bool = False,
     dpi: float | None = None,
+    cancel: threading.Event | None = None,
     **draw_options: Any,
 ) -> Path:
     """Write backward_steps(root) as an animated GIF, one frame per node, looping.
@@ -198,6 +200,8 @@ def save_animation(
     With `op_steps_only`, leaves get no frame of their own (their gradients show in
     the next op's frame): about half the frames, and the flow through the ops as
     clear. The last frame is held three times as long. `dpi` sets the resolution.
+    Setting `cancel` (from another thread) stops the rendering: frames not yet begun
+    are skipped, no file is written, and save_animation raises CancelledError.
 
     >>> save_animation(loss, "backprop.gif")  # doctest: +SKIP
     """
@@ -214,10 +218,22 @@ def save_animation(
     if dpi is not None:
         for graph in graphs:
             graph.digraph.attr(dpi=f"{dpi:g}")
+
+    def render(graph: Graph) -> Any:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError
+        return _png_image(graph)
+
     # Graphviz renders in another process (or outside the GIL in pygraphviz), so two
     # threads render about twice as fast.
-    with ThreadPoolExecutor(2) as pool:
-        frames = list(pool.map(_png_image, graphs))
+    pool = ThreadPoolExecutor(2)
+    try:
+        frames = [frame.result() for frame in [pool.submit(render, g) for g in graphs]]
+    finally:
+        # After a failure (or Ctrl-C in this thread), frames not yet begun are dropped.
+        pool.shutdown(cancel_futures=True)
+    if cancel is not None and cancel.is_set():
+        raise CancelledError
     target = Path(path)
     _write_gif(frames, target, seconds_per_frame)
     return target
