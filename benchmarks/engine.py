@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import platform
 import statistics
 import sys
 import time
@@ -23,7 +22,8 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-import scalargrad
+from machine import describe  # benchmarks/machine.py, beside this script
+
 from scalargrad import Value
 
 CHAIN_LENGTH = 200_000
@@ -109,10 +109,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    print(
-        f"scalargrad {scalargrad.__version__}, Python {platform.python_version()}, "
-        f"{platform.machine()}, {platform.processor() or 'cpu'}"
-    )
+    print(describe())
 
     chain_ns = time_forward_backward(lambda: mixed_chain(Value, CHAIN_LENGTH), args.repeats)
     chain_mem = peak_memory_bytes_per_node(lambda: mixed_chain(Value, CHAIN_LENGTH))

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
-import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from scalargrad.data import moons, spirals, xor
 from scalargrad.nn import MLP
@@ -198,8 +197,7 @@ def main() -> None:
     parser.add_argument("--baseline-steps", type=int, default=10)
     args = parser.parse_args()
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''}".rstrip(), end="")
-    print(f", {os.cpu_count()} CPUs, Python {platform.python_version()}, {sys.platform}")
+    print(describe())
     X, y = moons(100, noise=0.1)
     print(
         "standard workload: moons(100, noise=0.1), MLP(2, [16, 16, 1]), hinge + 1e-4 L2, "

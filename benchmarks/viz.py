@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-import scalargrad
+from machine import describe  # benchmarks/machine.py, beside this script
+
 from scalargrad.engine import Value, topological_order
 from scalargrad.nn import MLP
 from scalargrad.viz import draw_graph, draw_mlp, which_renderer
@@ -47,10 +47,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    print(
-        f"scalargrad {scalargrad.__version__}, Python {platform.python_version()}, "
-        f"{platform.machine()}, {platform.processor() or 'cpu'}"
-    )
+    print(describe())
 
     model = MLP(2, [16, 16, 1], seed=0)
     score = model([0.5, -1.0])
