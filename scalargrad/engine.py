@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import builtins
 import math
-import numbers
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Union
+
+from scalargrad.validate import real_number as _real
 
 Scalar = Union["Value", float, int]
 # A derivative rule takes the op's inputs and its output (floats, or Values) and
@@ -59,33 +60,6 @@ def no_grad() -> Iterator[None]:
 def is_grad_enabled() -> bool:
     """True unless inside `no_grad()`."""
     return _grad_enabled
-
-
-def _real(x: object, where: str) -> float:
-    """`x` as a float, or a TypeError naming `where` if it is not a real number."""
-    if type(x) is float:
-        return x
-    if type(x) is int:
-        return _int_to_float(x, where)
-    # bool is an int to Python, but True * x is nearly always a bug in a learner's code.
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(
-            f"{where}: expected a real number (int or float) or a Value, "
-            f"got {x!r} of type {type(x).__name__}"
-        )
-    if isinstance(x, numbers.Integral):
-        return _int_to_float(int(x), where)
-    return float(x)
-
-
-def _int_to_float(n: int, where: str) -> float:
-    try:
-        return float(n)
-    except OverflowError:
-        raise OverflowError(
-            f"{where}: an int of {n.bit_length()} bits is too large for a float "
-            f"(the largest is about 1.8e308)"
-        ) from None
 
 
 class Value:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from scalargrad.engine import Value, _real
+from scalargrad.engine import Value
+from scalargrad.validate import real_number
 
 Function = Callable[..., "Value | Sequence[Value]"]
 
@@ -91,7 +92,7 @@ def _first_derivative(fn: Function, i: int, j: int) -> Callable[..., Value]:
 
 
 def _point(x: float | Value) -> float:
-    return x.data if isinstance(x, Value) else _real(x, "gradcheck input")
+    return x.data if isinstance(x, Value) else real_number(x, "gradcheck input")
 
 
 def _outputs(result: Value | Sequence[Value]) -> Sequence[Value]:

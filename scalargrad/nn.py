@@ -23,7 +23,8 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from scalargrad.engine import Value, _real, dot, dots
+from scalargrad.engine import Value, dot, dots
+from scalargrad.validate import real_number
 
 if TYPE_CHECKING:
     from scalargrad.train import History
@@ -191,7 +192,7 @@ class Module:
             raise ValueError(
                 f"load_state_dict: state does not fit the model: {'; '.join(problems)}"
             )
-        values = [_real(state[name], f"load_state_dict[{name!r}]") for name in names]
+        values = [real_number(state[name], f"load_state_dict[{name!r}]") for name in names]
         for (_, p), value in zip(named, values):
             p.data = value
 

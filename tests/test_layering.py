@@ -14,10 +14,11 @@ PACKAGE = Path(scalargrad.__file__).parent
 # What each module may import from scalargrad at module level. Imports inside a
 # function (nn's Module.fit loading train when called) are deliberate and lazy.
 ALLOWED = {
-    "engine": set(),
+    "validate": set(),
+    "engine": {"validate"},
     "data": set(),
-    "gradcheck": {"engine"},
-    "nn": {"engine"},
+    "gradcheck": {"engine", "validate"},
+    "nn": {"engine", "validate"},
     "losses": {"engine"},
     "optim": {"engine"},
     "train": {"engine", "nn", "losses", "optim", "data"},
@@ -56,9 +57,9 @@ def test_each_module_imports_only_the_layers_below_it() -> None:
         assert scalargrad_imports(path, module_level_only=True) <= allowed, module
 
 
-def test_the_engine_imports_nothing_of_the_package_anywhere() -> None:
+def test_the_engine_imports_nothing_above_it_anywhere() -> None:
     """engine.py knows nothing of nn, viz or anything else, not even lazily."""
-    assert scalargrad_imports(PACKAGE / "engine.py", module_level_only=False) == set()
+    assert scalargrad_imports(PACKAGE / "engine.py", module_level_only=False) <= {"validate"}
 
 
 def test_importing_scalargrad_loads_neither_viz_nor_its_heavy_dependencies() -> None:
