@@ -13,7 +13,15 @@ datasets, losses and optimizers in `scalargrad.data`, `.losses` and `.optim`.
 `from scalargrad import *` does not replace Python's own `sum`.
 """
 
-from scalargrad.engine import Value, dot, dots, is_grad_enabled, no_grad, topological_order
+from scalargrad.engine import (
+    Value,
+    dot,
+    dots,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+)
 from scalargrad.engine import sum as sum  # public, but not in __all__ (see above)
 from scalargrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from scalargrad.modelfile import load, save
@@ -37,6 +45,7 @@ __all__ = [
     "fit",
     "gradcheck",
     "gradgradcheck",
+    "gradients",
     "is_grad_enabled",
     "load",
     "no_grad",

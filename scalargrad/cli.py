@@ -326,8 +326,8 @@ def run_graph(args: argparse.Namespace) -> int:
     except FormulaError as error:
         raise UsageError(str(error)) from None
 
-    from scalargrad.engine import topological_order
-    from scalargrad.viz import before_after, gradients
+    from scalargrad.engine import gradients, topological_order
+    from scalargrad.viz import before_after
 
     grads = gradients(root)
     bad = [leaf.label for leaf in grads if leaf.label in values and not math.isfinite(grads[leaf])]

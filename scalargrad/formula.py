@@ -31,18 +31,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from scalargrad.engine import Value
+from scalargrad.ops import FORMULA_FUNCTIONS
 
-# The functions a formula may call, each a method of Value, taking one argument.
+# The functions a formula may call: the op table's, each a method of Value.
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "tanh": Value.tanh,
-    "exp": Value.exp,
-    "log": Value.log,
-    "sqrt": Value.sqrt,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "sin": Value.sin,
-    "cos": Value.cos,
-    "abs": Value.abs,
+    name: vars(Value)[name] for name in FORMULA_FUNCTIONS
 }
 # The operators a formula may use; with a Value on either side they reach the engine.
 BINARY_OPERATORS: dict[type[ast.operator], Callable[[Any, Any], Any]] = {

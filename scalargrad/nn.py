@@ -23,23 +23,22 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scalargrad import ops
 from scalargrad.engine import Value, dot, dots
 from scalargrad.validate import real_number
 
 if TYPE_CHECKING:
     from scalargrad.train import History
 
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+# The op table's activations, and "linear" for none.
+ACTIVATIONS = (*ops.ACTIVATIONS, "linear")
 INITS = ("uniform", "xavier", "kaiming")
 
 # The Value method each activation applies; "linear" applies none.
 _ACTIVATION_OPS: dict[str, Callable[[Value], Value] | None] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
+    **{name: vars(Value)[name] for name in ops.ACTIVATIONS},
     "linear": None,
 }
-_NEURON_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
 
 
 class RandomSource(Protocol):
@@ -285,7 +284,8 @@ class Neuron(Module):
         return [*((f"w{i}", w) for i, w in enumerate(self.w)), ("b", self.b)]
 
     def __repr__(self) -> str:
-        return f"{_NEURON_NAMES[self.activation]}Neuron({self.nin})"
+        name = "ReLU" if self.activation == "relu" else self.activation.capitalize()
+        return f"{name}Neuron({self.nin})"
 
 
 class Layer(Module):

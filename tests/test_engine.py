@@ -161,16 +161,17 @@ def test_micrograds_readme_example_gives_micrograds_numbers() -> None:
 
 
 def test_lecture_attributes_label_prev_and_op_are_there() -> None:
-    """label, _prev (the parents) and _op (with its number, as micrograd shows it) work."""
+    """label, _prev (the parents, in order) and _op work; a plain number becomes a leaf."""
     a = Value(2.0, label="a")
     b = a * 3
     c = 1 - b
     d = a + b
-    assert a.label == "a" and a._prev == set() and a._op == ""
-    assert b._prev == {a} and b._op == "*3"
-    assert c._op == "1-" and c.constant == 1.0 and c.constant_first
-    assert d._prev == {a, b} and d._op == "+"
-    assert (a**2)._op == "**2"
+    assert a.label == "a" and a._prev == () and a._op == ""
+    assert b._prev[0] is a and b._prev[1].data == 3.0 and b._op == "*"
+    assert c._prev[0].data == 1.0 and c._prev[1] is b and c._op == "-"
+    assert d._prev == (a, b) and d._op == "+"
+    square = a**2
+    assert square._op == "**" and square._prev[1].data == 2.0
 
 
 def test_repr_and_float_read_like_micrograd() -> None:
@@ -239,7 +240,7 @@ def test_no_grad_records_no_graph_and_restores_itself() -> None:
     with pytest.raises(ZeroDivisionError), no_grad():
         x / 0
     assert scalargrad.is_grad_enabled()
-    assert (x * 3).parents == (x,)
+    assert (x * 3).parents[0] is x
 
 
 def test_create_graph_gives_second_derivatives() -> None:
@@ -435,7 +436,7 @@ def test_a_failed_create_graph_backward_writes_no_gradient() -> None:
     y = x * 2.0 + x**1.5
     y.backward()
     assert x.grad == 2.0
-    with pytest.raises(ZeroDivisionError, match=r"second derivative of x \*\* 1.5 is infinite"):
+    with pytest.raises(ZeroDivisionError, match=r"derivative of x \*\* 0.5 is infinite at x = 0"):
         y.backward(create_graph=True)
     assert x.grad == 2.0 and y.grad == 1.0
 
@@ -447,7 +448,6 @@ def test_a_failed_create_graph_backward_writes_no_gradient() -> None:
         (lambda: Value(1.0) * 10**400, OverflowError, r"\*: an int of 1329 bits"),
         (lambda: Value(10.0) ** Value(400.0), OverflowError, r"\*\*: 10.0 \*\* 400.0 is too large"),
         (lambda: 2 ** Value(2000.0), OverflowError, r"\*\*: 2.0 \*\* 2000.0 is too large"),
-        (lambda: Value(1e-308) ** -1, OverflowError, r"derivative of x \*\* -1.0 at x = 1e-308"),
         (lambda: Value(math.inf).sin(), ValueError, r"sin: sin\(inf\) is undefined"),
         (lambda: Value(-math.inf).cos(), ValueError, r"cos: cos\(-inf\) is undefined"),
     ],

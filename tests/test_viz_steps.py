@@ -13,13 +13,12 @@ from PIL import Image
 
 import scalargrad
 from scalargrad import Value
-from scalargrad.engine import topological_order
+from scalargrad.engine import gradients, topological_order
 from scalargrad.viz import (
     BeforeAfter,
     GraphTooLargeError,
     backward_steps,
     before_after,
-    gradients,
     save_animation,
     step_slider,
 )

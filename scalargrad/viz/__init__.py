@@ -24,7 +24,6 @@ from scalargrad.viz.steps import (
     BeforeAfter,
     backward_steps,
     before_after,
-    gradients,
     save_animation,
     step_slider,
 )
@@ -41,7 +40,6 @@ __all__ = [
     "draw_dot",
     "draw_graph",
     "draw_mlp",
-    "gradients",
     "plot_dataset",
     "plot_decision_boundary",
     "plot_loss",

@@ -375,11 +375,8 @@ def build_graph(
 
 
 def op_text(node: Value) -> str:
-    """The op as a learner writes it, with its plain-number operand: '* 0.5', '1 -'."""
-    if node.constant is None:
-        return node.op
-    constant = format_number(node.constant)
-    return f"{constant} {node.op}" if node.constant_first else f"{node.op} {constant}"
+    """The op as a learner writes it: '+', '*', 'tanh', '**'."""
+    return node.op
 
 
 GRAPH_ADVICE = (

@@ -1,7 +1,7 @@
 """Backpropagation as pictures: before and after, and every step between.
 
-Nothing here touches `.grad`: the gradients are worked out into a dict by the same
-chain rule `backward()` runs, so drawing a graph never changes what `backward()` gives.
+Nothing here touches `.grad`: the gradients come from `scalargrad.engine.gradients`,
+the walk `backward()` itself runs, so drawing a graph never changes what it gives.
 """
 
 from __future__ import annotations
@@ -15,29 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from scalargrad.engine import Value, topological_order
+from scalargrad.engine import Value, gradients, topological_order
 from scalargrad.viz.graph import Graph, build_graph, check_size, color_scale, format_from_path
-
-
-def gradients(root: Value) -> dict[Value, float]:
-    """d(root)/d(node) for every node `root` depends on, as one `backward()` from zero
-    gradients gives them, without touching any `.grad`.
-
-    >>> x = Value(3.0)
-    >>> gradients(x * x)[x]
-    6.0
-    """
-    if not isinstance(root, Value):
-        raise TypeError(f"gradients: root must be a Value, got {type(root).__name__}")
-    order = topological_order(root)
-    grads = dict.fromkeys(order, 0.0)
-    grads[root] = 1.0
-    for node in reversed(order):
-        grad = grads[node]
-        for parent, local_grad in zip(node.parents, node.local_grads):
-            grads[parent] += grad * local_grad
-    return grads
-
 
 # ---- before and after ---------------------------------------------------------------
 
@@ -152,7 +131,7 @@ def backward_steps(root: Value, **draw_options: Any) -> Iterator[BackwardStep]:
 def _frames(
     root: Value, grads: dict[Value, float], draw_options: dict[str, Any]
 ) -> Iterator[BackwardStep]:
-    backward_order = list(reversed(list(grads)))
+    backward_order = list(reversed(topological_order(root)))
     scale = color_scale(grads.values())
     known: dict[Value, float] = {}
     current: Value | None = None
