@@ -1,22 +1,23 @@
 """The autograd engine: `Value`, the one gradient walk, and `no_grad`.
 
 A Value holds one float. Every op on Values makes a new Value that records its
-parents and the local derivative d(out)/d(parent) of each edge, so the chain rule in
-`gradients` is one loop: multiply a node's gradient by the edge, add it to the parent.
-The ops themselves, each forward with its derivative beside it, are the table in
-`scalargrad.ops`; `Value`'s methods are made from it below.
+parents and the local derivative d(out)/d(parent) of each edge, so the chain rule is
+one loop: multiply a node's gradient by the edge, add it to the parent. The ops, each
+forward with its derivative beside it, are the table in `scalargrad.ops`; `Value`'s
+methods are made from it.
 """
 
 from __future__ import annotations
 
-import itertools
+import builtins
 import operator
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from heapq import heappop, heappush
-from itertools import repeat
-from typing import Any, Union
+from functools import reduce
+from itertools import count
+from typing import Any, NamedTuple, Union
 
 from scalargrad.ops import FUSED_OPS, OPS, FusedOp, Op
 from scalargrad.validate import real_number
@@ -54,12 +55,20 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-# Every Value is numbered as it is made. A node is made after its parents, so
-# sorting by this number is a topological order (see `topological_order`).
-_next_number = itertools.count().__next__
-# What `primitive` holds for a Value an op made under no_grad(): it has no parents,
-# but backward() from it must say why, not quietly do nothing.
-_MADE_UNDER_NO_GRAD = "no_grad"
+class _HandMade(NamedTuple):
+    """What made a node written the lecture's way: `Value(data, (a, b), '+')`, with the
+    `_backward` assigned to it (None until then: no gradient flows)."""
+
+    op: str
+    backward: Callable[[], None] | None
+
+
+# What made a Value that an op computed under no_grad(): it has no parents, but
+# backward() from it must say why rather than quietly do nothing.
+_MADE_UNDER_NO_GRAD = _HandMade("", None)
+# Every Value is numbered as it is made, after its parents: sorting by number is a
+# topological order (see `topological_order`).
+_next_number = count().__next__
 
 
 def _unary_method(name: str) -> Callable[[Value], Value]:
@@ -92,8 +101,8 @@ class Value:
     >>> a.grad, b.grad
     (-2.0, 2.0)
 
-    micrograd's constructor works as in the lecture: `Value(data, (a, b), '+')`
-    makes a node whose gradients flow through the `_backward` you give it.
+    micrograd's constructor works as in the lecture: `Value(data, (a, b), '+')` makes a
+    node whose gradients flow through the `_backward` you assign to it.
     """
 
     # NumPy would otherwise take `array * value` over and make an array of Values;
@@ -101,8 +110,8 @@ class Value:
     __array_ufunc__ = None
 
     __slots__ = (
-        "__weakref__", "_data", "_grad_so_far", "_hand_backward", "_local_grads", "_number", "_op",
-        "_prev", "_rule", "grad", "label",
+        "__weakref__", "_data", "_grad_so_far", "_local_grads", "_number", "_prev", "_rule",
+        "grad", "label",
     )  # fmt: skip
 
     _data: float
@@ -110,35 +119,31 @@ class Value:
     label: str
     _prev: tuple[Value, ...]
     _local_grads: tuple[float, ...]
-    _op: str
-    _rule: Op | FusedOp | str | None
-    _hand_backward: Callable[[], None] | None
+    _rule: Op | FusedOp | _HandMade | None  # what made it; None for a leaf
     _number: int
-    _grad_so_far: Any
+    _grad_so_far: Any  # used by the gradient walk only
 
     def __init__(
         self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = ""
     ) -> None:
         if isinstance(data, Value):
             raise TypeError(
-                f"Value: expected a number, got {data!r}; a Value is used as it is "
-                f"(or Value(v.data) for a new leaf with the same number)"
+                f"Value: expected a number, got {data!r}; use that Value itself, "
+                f"or Value(v.data) for a new leaf holding the same number"
             )
-        self._data = real_number(data, "Value")
+        self._data = data if type(data) is float else real_number(data, "Value")
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
-        if not isinstance(_op, str):
-            raise TypeError(f"Value: _op must be a str, got {type(_op).__name__}")
-        self._prev = tuple(_children)
-        for child in self._prev:
-            if not isinstance(child, Value):
-                raise TypeError(f"Value: _children must be Values, got {child!r}")
+        self._prev = () if _children == () else tuple(_children)
+        if self._prev or _op:
+            if not isinstance(_op, str) or not all(isinstance(c, Value) for c in self._prev):
+                raise TypeError("Value: _children must be Values and _op a str")
+            self._rule: Op | FusedOp | _HandMade | None = _HandMade(_op, None)
+        else:
+            self._rule = None
         self.grad = 0.0
         self.label = label
-        self._op = _op
-        self._rule = None
-        self._local_grads = ()  # a hand-made node's gradients flow through its _backward
-        self._hand_backward = None
+        self._local_grads = ()
         self._number = _next_number()
         self._grad_so_far = None
 
@@ -151,13 +156,11 @@ class Value:
     def data(self, data: float) -> None:
         if isinstance(data, Value):
             raise TypeError(
-                f"Value.data must be a number, got {data!r}: after "
-                f"backward(create_graph=True) the grads are Values, so update with "
-                f"p.data -= lr * p.grad.data"
+                f"Value.data must be a number, got {data!r}: after backward(create_graph"
+                f"=True) grads are Values, so write p.data -= lr * p.grad.data"
             )
         self._data = real_number(data, "Value.data")
-        # Renumbered: a graph made before this can tell that its numbers are stale.
-        self._number = _next_number()
+        self._number = _next_number()  # so a graph computed from the old number can tell
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -172,29 +175,35 @@ class Value:
     @property
     def op(self) -> str:
         """The op that made this node, as pictures show it ("+", "tanh", "dot"); "" for a leaf."""
-        return self._op
+        rule = self._rule
+        if isinstance(rule, _HandMade):
+            return rule.op
+        return rule.symbol if rule is not None else ""
+
+    _op = op  # micrograd's name
 
     @property
     def primitive(self) -> Op | FusedOp | None:
-        """The op table's entry for the op that made this node; None for a leaf or a
-        node made by hand (micrograd's way)."""
+        """The op table's entry for the op that made this node; None for a leaf or a node
+        made by hand."""
         rule = self._rule
         return rule if isinstance(rule, (Op, FusedOp)) else None
 
     @property
     def _backward(self) -> Callable[[], None]:
         """This node's own step of the chain rule on `.grad`, as in micrograd: each
-        parent's grad += this node's grad * the edge. Assign a function to make a
-        node's gradients flow your own way (the lecture's way of writing an op)."""
-        if self._hand_backward is not None:
-            return self._hand_backward
+        parent's grad += this node's grad * the edge. Assign a function of no arguments
+        to make gradients flow your own way (the lecture's way of writing an op)."""
+        rule = self._rule
+        if isinstance(rule, _HandMade):
+            return rule.backward or (lambda: None)
         return self._chain_rule_step
 
     @_backward.setter
     def _backward(self, step: Callable[[], None]) -> None:
         if not callable(step):
             raise TypeError(f"_backward must be a function of no arguments, got {step!r}")
-        self._hand_backward = step
+        self._rule = _HandMade(self.op, step)
 
     def _chain_rule_step(self) -> None:
         for parent, local_grad in zip(self._prev, self._local_grads):
@@ -210,6 +219,17 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
+    # The op table's ops as methods: `x.tanh()`, `x * y`, `2 * x` (reflected), `-x`, `abs(x)`.
+    exp, log, sqrt = _unary_method("exp"), _unary_method("log"), _unary_method("sqrt")
+    tanh, sigmoid, relu = _unary_method("tanh"), _unary_method("sigmoid"), _unary_method("relu")
+    sin, cos = _unary_method("sin"), _unary_method("cos")
+    __neg__ = neg = _unary_method("neg")
+    __abs__ = abs = _unary_method("abs")
+    __add__, __radd__ = _binary_method("add"), _binary_method("add", reflected=True)
+    __sub__, __rsub__ = _binary_method("sub"), _binary_method("sub", reflected=True)
+    __mul__, __rmul__ = _binary_method("mul"), _binary_method("mul", reflected=True)
+    __truediv__, __rtruediv__ = _binary_method("div"), _binary_method("div", reflected=True)
+
     def __pow__(self, exponent: Scalar) -> Value:
         if isinstance(exponent, Value):
             return _apply(OPS["pow_value"], self, exponent)
@@ -218,25 +238,14 @@ class Value:
     def __rpow__(self, base: Scalar) -> Value:  # base ** self
         return _apply(OPS["pow_value"], _as_value(base, "**"), self)
 
-    # The ops of the table, as methods: `x.tanh()`, `x * y`, `2 * x`, `-x`, `abs(x)`.
-    __add__, __radd__ = _binary_method("add"), _binary_method("add", reflected=True)
-    __sub__, __rsub__ = _binary_method("sub"), _binary_method("sub", reflected=True)
-    __mul__, __rmul__ = _binary_method("mul"), _binary_method("mul", reflected=True)
-    __truediv__, __rtruediv__ = _binary_method("div"), _binary_method("div", reflected=True)
-    __neg__ = neg = _unary_method("neg")
-    __abs__ = abs = _unary_method("abs")
-    exp, log, sqrt = _unary_method("exp"), _unary_method("log"), _unary_method("sqrt")
-    tanh, sigmoid, relu = _unary_method("tanh"), _unary_method("sigmoid"), _unary_method("relu")
-    sin, cos = _unary_method("sin"), _unary_method("cos")
-
     def backward(self, create_graph: bool = False) -> None:
         """Fill in `.grad` of every node this Value depends on.
 
-        Interior nodes get d(self)/d(node), replacing what they had; leaves (inputs
-        and parameters) add it to theirs, as in PyTorch, so call `zero_grad()`
-        between steps. A node reached along several paths gets the sum of its paths.
-        With `create_graph=True` the gradients are Values with graphs of their own,
-        so a second `backward()` on one gives second derivatives.
+        Interior nodes get d(self)/d(node), replacing what they had; leaves (inputs and
+        parameters) add it to theirs, as in PyTorch, so call `zero_grad()` between
+        steps. A node reached along several paths gets the sum of its paths. With
+        `create_graph=True` the gradients are Values with graphs of their own, so a
+        second `backward()` on one of them gives second derivatives.
         """
         if self._rule is _MADE_UNDER_NO_GRAD:
             raise RuntimeError(
@@ -258,11 +267,11 @@ _new_value = object.__new__
 
 
 def _apply(op: Op, *inputs: Value) -> Value:
-    """The Value that `op` makes from `inputs`, wired into the graph unless in no_grad()."""
+    """The Value that `op` makes from `inputs`, in the graph unless in no_grad()."""
     data = [x._data for x in inputs]
-    out = op.float_forward(*data)
+    out, local_grads = op.evaluate(*data)
     if _grad_mode.enabled:
-        return _node(out, inputs, op.float_derivatives(*data, out), op)
+        return _node(out, inputs, local_grads, op)
     return _node(out, (), (), _MADE_UNDER_NO_GRAD)
 
 
@@ -276,8 +285,6 @@ def _node(
     out._prev = parents
     out._local_grads = local_grads
     out._rule = rule
-    out._op = rule.symbol if parents else ""
-    out._hand_backward = None
     out._number = _next_number()
     out._grad_so_far = None
     return out
@@ -286,113 +293,86 @@ def _node(
 def topological_order(root: Value) -> list[Value]:
     """Every node `root` depends on, each after all of its parents; `root` last.
 
-    Nodes are numbered as they are made, after their parents, so the order is the
-    reachable nodes sorted by number: no recursion, so a chain a million deep is fine.
+    Nodes are numbered as they are made, after their parents, so this is the nodes
+    `root` reaches sorted by number: no recursion, a chain a million deep is fine.
     """
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     seen = {root}
-    stack = [root]
-    for node in stack:  # the list grows as we go: every node is visited once
+    reached = [root]
+    for node in reached:  # the list grows as we go: every node is visited once
         for parent in node._prev:
             if parent not in seen:
                 seen.add(parent)
-                stack.append(parent)
-    stack.sort(key=_by_number)
-    if stack[-1] is not root:
-        stale = stack[-1]
+                reached.append(parent)
+    reached.sort(key=_by_number)
+    if reached[-1] is not root:  # renumbered by a .data assignment since root was made
         raise RuntimeError(
-            f"the .data of {stale!r} was changed after this graph was computed, so its "
-            f"gradients would mix old and new numbers; compute the graph again"
+            f".data of {reached[-1]!r} was set after {root!r} was computed from it: "
+            f"gradients would mix old and new numbers, so compute it again"
         )
-    return stack
+    return reached
 
 
 _by_number = operator.attrgetter("_number")
+# While a walk runs, each node it reached holds its gradient so far in the slot
+# `_grad_so_far`: adding into a slot is about twice as fast as into a dict on the
+# walk's inner loop, the hottest loop of a training step (measured). One walk at a
+# time, so that threads backpropagating at once never share those slots.
+_walk_lock = threading.RLock()
 
 
 def gradients(root: Value, create_graph: bool = False) -> dict[Value, Any]:
-    """d(root)/d(node) for every node `root` depends on. Writes no `.grad`.
+    """d(root)/d(node) for every node `root` depends on, writing no `.grad`.
 
-    The one gradient walk: `backward()` writes what it returns, and the pictures
-    show it. With `create_graph=True` the gradients are Values with graphs of their
-    own, each edge recomputed as Values by the op table's derivative.
+    The one gradient walk: `backward()` writes what it returns, and the pictures show
+    it. With `create_graph=True` the gradients are Values with graphs of their own,
+    each edge recomputed as Values by the op table's derivative.
 
     >>> x = Value(3.0)
     >>> gradients(x * x)[x]
     6.0
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"gradients: expected a Value, got {type(root).__name__}")
-    if create_graph and not _grad_mode.enabled:
-        with _grad_enabled():  # as in PyTorch, create_graph builds its graph even here
-            return _walk(root, create_graph)
-    return _walk(root, create_graph)
-
-
-# While a walk runs, each node it has reached holds its gradient so far in the slot
-# `_grad_so_far` (None otherwise): a slot is twice as fast to add into as a dict, on
-# the walk's inner loop (measured). One walk at a time, so threads never share them.
-_walk_lock = threading.RLock()
-
-
-def _walk(root: Value, create_graph: bool) -> dict[Value, Any]:
-    # Nodes are taken newest first. A node is made after its parents, so by the time
-    # a node's turn comes, every node made from it has passed it its share.
-    with _walk_lock:
+    newest_first = topological_order(root)[::-1]
+    with _walk_lock, _grad_enabled(create_graph or _grad_mode.enabled):
+        # create_graph builds its graph even inside no_grad(), as PyTorch does.
+        for node in newest_first:
+            node._grad_so_far = 0.0
         root._grad_so_far = Value(1.0) if create_graph else 1.0
-        reached = [root]
-        newest_first = [(-root._number, root)]  # heapq pops the smallest first
         try:
-            while newest_first:
-                _, node = heappop(newest_first)
+            # A node is made after its parents, so when its turn comes every node made
+            # from it has passed it its share: its gradient is complete.
+            for node in newest_first:
                 grad = node._grad_so_far
-                if node._hand_backward is not None:
-                    shares: Iterable[Any] = _lend_grads(node, grad)
-                else:
-                    edges = _value_local_grads(node) if create_graph else node._local_grads
-                    shares = map(operator.mul, repeat(grad), edges)  # the chain rule
-                for parent, share in zip(node._prev, shares):
-                    if parent._grad_so_far is not None:
-                        parent._grad_so_far += share
-                        continue
-                    if parent._number > node._number:
-                        raise RuntimeError(
-                            f"the .data of {parent!r} was changed after {node!r} was "
-                            f"computed from it, so its gradients would mix old and new "
-                            f"numbers; compute the graph again"
-                        )
-                    parent._grad_so_far = share
-                    reached.append(parent)
-                    if parent._prev:
-                        heappush(newest_first, (-parent._number, parent))
-            return {node: node._grad_so_far for node in reached}
+                if create_graph or type(node._rule) is _HandMade:
+                    _pass_on_shares(node, grad, create_graph)
+                    continue
+                for parent, edge in zip(node._prev, node._local_grads):
+                    parent._grad_so_far += grad * edge  # the chain rule
+            return {node: node._grad_so_far for node in newest_first}
         finally:
-            for node in reached:
+            for node in newest_first:
                 node._grad_so_far = None
 
 
-@contextmanager
-def _grad_enabled() -> Iterator[None]:
-    previous = _grad_mode.enabled
-    _grad_mode.enabled = True
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
-
-
-def _value_local_grads(node: Value) -> tuple[Any, ...]:
-    """The node's edges recomputed as Values from the op table, for second derivatives."""
+def _pass_on_shares(node: Value, grad: Any, create_graph: bool) -> None:
+    """The chain rule for a node made by hand, or with gradients as Values."""
     rule = node._rule
-    if not isinstance(rule, (Op, FusedOp)):
-        return ()
-    return rule.value_derivatives(node._prev, node)
+    if isinstance(rule, _HandMade):
+        shares = _lend_grads(node, grad)
+    elif rule is not None:
+        shares = [grad * edge for edge in rule.value_derivatives(node._prev, node)]
+    else:
+        return
+    for parent, share in zip(node._prev, shares):
+        before = parent._grad_so_far
+        # Starting from a zero float keeps "0 + ..." nodes out of gradient graphs.
+        parent._grad_so_far = share if type(before) is float and before == 0.0 else before + share
 
 
 def _lend_grads(node: Value, grad: Any) -> list[Any]:
-    """Run a hand-written `_backward`, which speaks only through `.grad`: lend it the
-    `.grad` of the node and its parents for the call and read back what it added."""
+    """A hand-written `_backward` speaks only through `.grad`: lend it the `.grad` of the
+    node and its parents for the call, and read back what it added."""
     saved = [(v, v.grad) for v in (node, *node._prev)]
     try:
         node.grad = grad
@@ -403,6 +383,16 @@ def _lend_grads(node: Value, grad: Any) -> list[Any]:
     finally:
         for v, g in saved:
             v.grad = g
+
+
+@contextmanager
+def _grad_enabled(enabled: bool) -> Iterator[None]:
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = enabled
+    try:
+        yield
+    finally:
+        _grad_mode.enabled = previous
 
 
 # ---- fused nodes: one node however many inputs -----------------------------------
@@ -423,7 +413,7 @@ def sum(values: Iterable[Scalar]) -> Value:
     6.0
     """
     parents = _values(values, "sum")
-    total = _add_left_to_right(p._data for p in parents)
+    total = _add_left_to_right(map(_data_of, parents), 0.0)
     return _fused_node(total, parents, (1.0,) * len(parents), FUSED_OPS["sum"])
 
 
@@ -452,7 +442,7 @@ def dots(
     [3.5, 8.5]
     """
     xs = _values(inputs, "dot")
-    x_data = tuple(x._data for x in xs)
+    x_data = tuple(map(_data_of, xs))
     if biases is not None and len(biases) != len(weight_rows):
         raise ValueError(f"dot: {len(weight_rows)} rows of weights but {len(biases)} biases")
     op = FUSED_OPS["dot"]
@@ -461,32 +451,33 @@ def dots(
         ws = _values(weights, "dot")
         if len(ws) != len(xs):
             raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
-        w_data = tuple(w._data for w in ws)
+        w_data = tuple(map(_data_of, ws))
         products = map(operator.mul, w_data, x_data)
         if biases is None:
-            total = _add_left_to_right(products)
+            total = _add_left_to_right(products, 0.0)
             outs.append(_fused_node(total, ws + xs, x_data + w_data, op))
         else:
             b = _as_value(biases[i], "dot")
-            total = _add_left_to_right(itertools.chain((b._data,), products))
+            total = _add_left_to_right(products, b._data)
             outs.append(_fused_node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), op))
     return outs
 
 
-def _add_left_to_right(numbers: Iterable[float]) -> float:
-    # Python 3.12 made builtins.sum of floats compensated (more exact, but no longer
-    # micrograd's left-to-right rounding); accumulate-as-you-go is the same on every
-    # Python. functools.reduce would be as exact, and slower.
-    total = 0.0
-    for x in numbers:
-        total += x
-    return total
+def _reduce_add(numbers: Iterable[float], start: float) -> float:
+    return reduce(operator.add, numbers, start)
+
+
+# Sums add left to right, as micrograd's Values do. Python 3.12 made builtins.sum of
+# floats compensated, which rounds differently; reduce does not, but is slower.
+_add_left_to_right = builtins.sum if sys.version_info < (3, 12) else _reduce_add
+_data_of = operator.attrgetter("_data")
 
 
 def _values(items: Iterable[Scalar], where: str) -> tuple[Value, ...]:
     values = tuple(items)
-    for item in values:  # layers pass Values throughout: check for that first, cheaply
-        if type(item) is not Value:
-            return tuple(_as_value(v, where) for v in values)
-    return values  # type: ignore[return-value]
+    if set(map(type, values)) <= _ONLY_VALUES:  # as layers pass them: checked in C
+        return values  # type: ignore[return-value]
+    return tuple(_as_value(v, where) for v in values)
 
+
+_ONLY_VALUES = frozenset({Value})

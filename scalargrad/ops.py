@@ -1,152 +1,36 @@
 """The op table: every primitive op of the engine, each written once.
 
 An entry gives an op's forward computation and, beside it, d(out)/d(input) for each
-input, as expressions in a small language: Python expressions over the inputs `x`
-(and `y`) and the op's output `out`, with numbers, `+ - * / **`, comparisons,
-`a if condition else b`, and calls of the functions in `FUNCTIONS`. Everything else
-reads these strings: the engine makes its float functions and, for
-`backward(create_graph=True)`, its Value functions from them; the compiler writes
-them out as Python and NumPy code; the browser page as JavaScript; formulas and
-`nn`'s activations look up which ops they may call. To add an op, add an entry here
-(and its tests).
+input, as expressions over the inputs `x` (and `y`) and the output `out`, in the
+small language of `scalargrad.oplang`. Everything else reads these strings: the
+engine makes its float functions and, for `backward(create_graph=True)`, its Value
+functions from them; the compiler writes them out as Python and NumPy code; the
+browser page as JavaScript; formulas and `nn`'s activations look up which ops they
+may call. To add an op, add an entry here (and its tests).
 
 >>> OPS["tanh"].derivatives
 ('1.0 - out * out',)
->>> OPS["tanh"].float_forward(0.5) == math.tanh(0.5)
-True
+>>> OPS["mul"].evaluate(3.0, 4.0)
+(12.0, (4.0, 3.0))
 """
 
 from __future__ import annotations
 
-import ast
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# The functions an expression may call, and what each means on floats. `sign` and
-# `step` are the derivatives of abs and relu: 0 at the kink (as in PyTorch), and
-# NaN stays NaN. On Values they give plain numbers: a derivative that is piecewise
-# constant has no derivative of its own to record.
-FUNCTIONS: dict[str, Callable[..., float]] = {
-    "exp": math.exp,
-    "log": math.log,
-    "sqrt": math.sqrt,
-    "tanh": math.tanh,
-    "sin": math.sin,
-    "cos": math.cos,
-    "abs": abs,
-    "max": max,
-    "round": round,
-    "sign": lambda x: 1.0 if x > 0.0 else -1.0 if x < 0.0 else x * 0.0,
-    "step": lambda x: 1.0 if x > 0.0 else x * 0.0 if x != x else 0.0,
-}
-
-
-# ---- the expression language --------------------------------------------------------
-
-_ALLOWED_NODES = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp,
-    ast.Call, ast.Name, ast.Constant, ast.Load,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.And, ast.Or,
-    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
-)  # fmt: skip
-
-
-# Inputs and output of an op; the roles of a fused op's inputs.
-_NAMES = ("x", "y", "out", "x_i", "w_i", "b")
-
-
-def parse(expression: str) -> ast.expr:
-    """An op's expression as a syntax tree, checked against the language's few forms.
-
-    >>> type(parse("1.0 - out * out")).__name__
-    'BinOp'
-    """
-    tree = ast.parse(expression, mode="eval")
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise ValueError(f"op expression {expression!r}: {type(node).__name__} is not allowed")
-        if isinstance(node, ast.Call) and not (
-            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
-        ):
-            raise ValueError(f"op expression {expression!r}: calls only {', '.join(FUNCTIONS)}")
-        if isinstance(node, ast.Name) and node.id not in {*_NAMES, *FUNCTIONS}:
-            raise ValueError(f"op expression {expression!r}: unknown name {node.id!r}")
-    return tree.body
-
-
-class _PythonFloats(ast.NodeTransformer):
-    # On floats `a ** b` becomes math.pow(a, b): it raises for a negative base with a
-    # fractional exponent, where ** would give a complex number.
-    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-        self.generic_visit(node)
-        if isinstance(node.op, ast.Pow):
-            return ast.Call(ast.Name("pow", ast.Load()), [node.left, node.right], [])
-        return node
-
-
-def to_python(expression: str) -> str:
-    """The expression as Python source on floats, with `**` written as `pow(a, b)`.
-
-    >>> to_python("y * x ** (y - 1.0)")
-    'y * pow(x, y - 1.0)'
-    """
-    return ast.unparse(_PythonFloats().visit(parse(expression)))
-
-
-_PYTHON_NAMESPACE: dict[str, Any] = {
-    "__builtins__": {"OverflowError": OverflowError, "ValueError": ValueError},
-    "pow": math.pow,
-    **FUNCTIONS,
-}
-
-
-def _pow_or_infinity(base: float, exponent: float) -> float:
-    try:
-        return math.pow(base, exponent)
-    except OverflowError:
-        odd = exponent == round(exponent) and round(exponent) % 2 == 1
-        return -math.inf if base < 0 and odd else math.inf
-
-
-def _value_function(name: str) -> Callable[[Any], Any]:
-    def apply(v: Any) -> Any:
-        return getattr(v, name)()
-
-    return apply
-
-
-# Derivatives on Values: each function is the Value method of that name; sign and
-# step give plain floats (see FUNCTIONS).
-_VALUE_NAMESPACE: dict[str, Any] = {
-    "__builtins__": {},
-    **{name: _value_function(name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs")},
-    "sign": lambda v: FUNCTIONS["sign"](v.data),
-    "step": lambda v: FUNCTIONS["step"](v.data),
-}
-_COMPILED: dict[str, Any] = {}
-
-
-def _compiled(expression: str) -> Any:
-    code = _COMPILED.get(expression)
-    if code is None:
-        parse(expression)
-        code = _COMPILED[expression] = compile(expression, "<derivative>", "eval")
-    return code
-
-
-# ---- the ops ------------------------------------------------------------------------
+from scalargrad import oplang
 
 
 @dataclass(frozen=True)
 class Op:
     """One primitive: how to compute it and how to differentiate it.
 
-    `derivatives[i]` is d(out)/d(input i); None marks an input that is a fixed number
-    to the op (the exponent of `x ** 2`), so no gradient flows to it. `errors` are
-    (condition, exception, message) checked before the forward runs: inputs outside
-    the op's domain raise there, naming the op and the value.
+    `derivatives[i]` is d(out)/d(input i); None marks an input the op holds fixed (the
+    exponent of `x ** 2`), which gets no gradient. `errors` are (condition, exception,
+    message) checked before the forward runs, so input outside the op's domain raises
+    there, naming the op and the value.
     """
 
     name: str
@@ -154,51 +38,70 @@ class Op:
     forward: str
     derivatives: tuple[str | None, ...]
     errors: tuple[tuple[str, type[Exception], str], ...] = ()
-    # May a formula call it by name (tanh(x)), and can a layer use it as activation?
-    in_formulas: bool = False
-    activation: bool = False
+    in_formulas: bool = False  # may a formula call it by name, as tanh(x)?
+    activation: bool = False  # may a layer apply it?
     doc: str = ""
-    float_forward: Callable[..., float] = field(init=False, repr=False, compare=False)
-    float_derivatives: Callable[..., tuple[float, ...]] = field(
-        init=False, repr=False, compare=False
+    evaluate: Callable[..., tuple[float, tuple[float, ...]]] = field(init=False, repr=False)
+    _value_edges: tuple[Callable[[dict[str, Any]], Any] | None, ...] = field(
+        init=False, repr=False
     )
 
     def __post_init__(self) -> None:
-        # The float functions are written out as Python source from the expressions
-        # and compiled once, so the engine calls plain functions. A result that is
-        # infinite from finite inputs did not fit a float: the forward raises there,
-        # as math.exp does. An edge may be infinite (as in PyTorch): it is a slope.
+        # `evaluate(x, y)` -> (out, edges) is written out as Python from the expressions
+        # and compiled once, so the engine calls one plain function per op. A result
+        # that is infinite from finite inputs did not fit a float: it raises there.
         inputs = ", ".join(self.inputs)
-        finite_inputs = " and ".join(f"{x} - {x} == 0" for x in self.inputs)
-        edges = ", ".join(to_python(d) if d else "0.0" for d in self.derivatives)
+        finite = " and ".join(f"{x} - {x} == 0" for x in self.inputs)
+        edges = ", ".join(
+            oplang.to_python(d, power="slope_pow") if d else "0.0" for d in self.derivatives
+        )
         checks = "".join(
-            f"    if {to_python(condition)}:\n        raise _domain_error({i}, {inputs})\n"
+            f"    if {oplang.to_python(condition)}:\n        raise domain_error({i}, {inputs})\n"
             for i, (condition, _, _) in enumerate(self.errors)
         )
         source = (
-            f"def forward({inputs}):\n{checks}"
-            f"    try:\n        out = {to_python(self.forward)}\n"
+            f"def evaluate({inputs}):\n{checks}"
+            f"    try:\n        out = {oplang.to_python(self.forward)}\n"
             f"    except (OverflowError, ValueError) as error:\n"
-            f"        raise _math_error(error, {inputs}) from None\n"
-            f"    if out - out != 0 and {finite_inputs}:\n"
-            f"        raise _math_error(OverflowError(), {inputs})\n"
-            f"    return out\n"
+            f"        raise math_error(error, {inputs}) from None\n"
+            f"    if out - out != 0 and {finite}:\n"
+            f"        raise math_error(OverflowError(), {inputs})\n"
+            f"    return out, ({edges},)\n"
         )
-        namespace: dict[str, Any] = {
-            **_PYTHON_NAMESPACE,
-            "_domain_error": self._domain_error,
-            "_math_error": self._math_error,
+        namespace = {
+            **oplang.FLOAT_NAMESPACE,
+            "domain_error": self._domain_error,
+            "math_error": self._math_error,
         }
-        exec(compile(source, f"<op {self.name}>", "exec"), namespace)
-        forward = namespace["forward"]
-        forward.__name__, forward.__doc__ = self.name, self.doc
-        # An edge is a slope: where it does not fit a float it is infinite, as in PyTorch.
-        namespace = {**_PYTHON_NAMESPACE, "pow": _pow_or_infinity}
-        source = f"def derivatives({inputs}, out):\n    return ({edges},)\n"
-        exec(compile(source, f"<op {self.name}>", "exec"), namespace)
-        derivatives = namespace["derivatives"]
-        object.__setattr__(self, "float_forward", forward)
-        object.__setattr__(self, "float_derivatives", derivatives)
+        evaluate = oplang.python_function(source, namespace, "evaluate")
+        evaluate.__doc__ = self.doc
+        object.__setattr__(self, "evaluate", evaluate)
+        value_edges = tuple(d and oplang.value_function(d) for d in self.derivatives)
+        object.__setattr__(self, "_value_edges", value_edges)
+
+    @property
+    def arity(self) -> int:
+        """How many inputs the op takes."""
+        return len(self.derivatives)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The names of its inputs in the expressions: ("x",) or ("x", "y")."""
+        return ("x", "y")[: self.arity]
+
+    def float_forward(self, *inputs: float) -> float:
+        """The op on floats, raising for inputs outside its domain."""
+        return self.evaluate(*inputs)[0]
+
+    def value_derivatives(self, inputs: tuple[Any, ...], out: Any) -> tuple[Any, ...]:
+        """d(out)/d(input) as Values with graphs of their own, for second derivatives.
+
+        An input the op holds fixed enters as its number and gets the edge 0.0.
+        """
+        edges = self._value_edges
+        names = {name: x if edge else x.data for name, x, edge in zip(self.inputs, inputs, edges)}
+        names["out"] = out
+        return tuple(edge(names) if edge else 0.0 for edge in self._value_edges)
 
     def written(self, *inputs: object) -> str:
         """The op applied to `inputs` as a learner writes it: 'x * y', 'tanh(x)'."""
@@ -215,32 +118,6 @@ class Op:
         if isinstance(error, OverflowError):
             return OverflowError(f"{self.symbol}: {written} is too large for a float")
         return ValueError(f"{self.symbol}: {written} is undefined")
-
-    @property
-    def arity(self) -> int:
-        """How many inputs the op takes."""
-        return len(self.derivatives)
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        """The names of its inputs in the expressions: ("x",) or ("x", "y")."""
-        return ("x", "y")[: self.arity]
-
-    def value_derivatives(self, inputs: tuple[Any, ...], out: Any) -> tuple[Any, ...]:
-        """d(out)/d(input) as Values with graphs of their own, for second derivatives.
-
-        `inputs` and `out` are Values; an input the op holds fixed gets 0.0.
-        """
-        # An input the op holds fixed (the 2 of x ** 2) enters as its number.
-        names = {
-            name: x if derivative else x.data
-            for name, x, derivative in zip(self.inputs, inputs, self.derivatives)
-        }
-        names["out"] = out
-        return tuple(
-            0.0 if d is None else eval(_compiled(d), _VALUE_NAMESPACE, names)
-            for d in self.derivatives
-        )
 
 
 def _op(
@@ -346,10 +223,8 @@ class FusedOp:
         roles = self.roles(len(inputs))
         by_role = {(role, i): value for (role, i), value in zip(roles, inputs)}
         return tuple(
-            eval(
-                _compiled(self.derivatives[role]),
-                _VALUE_NAMESPACE,
-                {"x_i": by_role.get(("x_i", i)), "w_i": by_role.get(("w_i", i)), "out": out},
+            oplang.value_function(self.derivatives[role])(
+                {"x_i": by_role.get(("x_i", i)), "w_i": by_role.get(("w_i", i)), "out": out}
             )
             for role, i in roles
         )

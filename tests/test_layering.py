@@ -15,7 +15,8 @@ PACKAGE = Path(scalargrad.__file__).parent
 # function (nn's Module.fit loading train when called) are deliberate and lazy.
 ALLOWED = {
     "validate": set(),
-    "ops": set(),
+    "oplang": set(),
+    "ops": {"oplang"},
     "engine": {"ops", "validate"},
     "data": set(),
     "gradcheck": {"engine", "validate"},

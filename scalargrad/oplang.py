@@ -1,0 +1,126 @@
+"""The small language the op table (`scalargrad.ops`) is written in.
+
+An op's forward and derivatives are Python expressions over its inputs `x`, `y`, its
+output `out` (and, for fused ops, the roles `x_i`, `w_i`, `b`), with numbers,
+`+ - * / **`, comparisons, `and`/`or`, `a if condition else b`, and calls of the
+functions in `FUNCTIONS`. `parse` checks an expression; each reader renders it for
+its own target: `python_function` here for the engine's floats, `value_function` for
+gradients that are Values, and the compiler and the browser page for theirs.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from typing import Any
+
+# What each function means on floats. `sign` and `step` are the derivatives of abs and
+# relu: 0 at the kink (as in PyTorch), and NaN stays NaN.
+FUNCTIONS: dict[str, Callable[..., float]] = {
+    "exp": math.exp,
+    "log": math.log,
+    "sqrt": math.sqrt,
+    "tanh": math.tanh,
+    "sin": math.sin,
+    "cos": math.cos,
+    "abs": abs,
+    "max": max,
+    "round": round,
+    "sign": lambda x: 1.0 if x > 0.0 else -1.0 if x < 0.0 else x * 0.0,
+    "step": lambda x: 1.0 if x > 0.0 else x * 0.0 if x != x else 0.0,
+}
+NAMES = ("x", "y", "out", "x_i", "w_i", "b")
+_ALLOWED = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp, ast.Call,
+    ast.Name, ast.Constant, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub,
+    ast.And, ast.Or, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
+)  # fmt: skip
+
+
+def parse(expression: str) -> ast.expr:
+    """An op's expression as a syntax tree, checked against the language's few forms.
+
+    >>> type(parse("1.0 - out * out")).__name__
+    'BinOp'
+    """
+    tree = ast.parse(expression, mode="eval")
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ValueError(f"op expression {expression!r}: {type(node).__name__} is not allowed")
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
+        ):
+            raise ValueError(f"op expression {expression!r}: calls only {', '.join(FUNCTIONS)}")
+        if isinstance(node, ast.Name) and node.id not in {*NAMES, *FUNCTIONS}:
+            raise ValueError(f"op expression {expression!r}: unknown name {node.id!r}")
+    return tree.body
+
+
+class _PowAsCall(ast.NodeTransformer):
+    # On floats `a ** b` becomes a call of math.pow: it raises for a negative base with
+    # a fractional exponent, where ** would give a complex number.
+    def __init__(self, function: str) -> None:
+        self.function = function
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Pow):
+            return ast.Call(ast.Name(self.function, ast.Load()), [node.left, node.right], [])
+        return node
+
+
+def to_python(expression: str, power: str = "pow") -> str:
+    """The expression as Python source on floats, `**` written as a call of `power`.
+
+    >>> to_python("y * x ** (y - 1.0)")
+    'y * pow(x, y - 1.0)'
+    """
+    return ast.unparse(_PowAsCall(power).visit(parse(expression)))
+
+
+def slope_pow(base: float, exponent: float) -> float:
+    """math.pow for an edge: a slope too steep for a float is infinite, as in PyTorch."""
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:
+        odd = exponent == round(exponent) and round(exponent) % 2 == 1
+        return -math.inf if base < 0 and odd else math.inf
+
+
+_BUILTINS = {"OverflowError": OverflowError, "ValueError": ValueError}
+FLOAT_NAMESPACE: dict[str, Any] = {
+    "__builtins__": _BUILTINS, "pow": math.pow, "slope_pow": slope_pow, **FUNCTIONS
+}
+
+
+def python_function(source: str, namespace: dict[str, Any], name: str) -> Any:
+    """The function `name` defined by `source` (Python written from expressions)."""
+    scope = dict(namespace)
+    exec(compile(source, f"<op {name}>", "exec"), scope)
+    return scope[name]
+
+
+def _method_of(name: str) -> Callable[[Any], Any]:
+    return lambda v: getattr(v, name)()
+
+
+# On Values each function is the Value method of that name; sign and step give plain
+# numbers, as a piecewise-constant derivative has no derivative of its own to record.
+_VALUE_NAMESPACE: dict[str, Any] = {
+    "__builtins__": {},
+    **{name: _method_of(name) for name in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs")},
+    "sign": lambda v: FUNCTIONS["sign"](v.data),
+    "step": lambda v: FUNCTIONS["step"](v.data),
+}
+
+
+def value_function(expression: str) -> Callable[[dict[str, Any]], Any]:
+    """The expression evaluated on Values (and numbers) bound by name.
+
+    >>> value_function("1.0 - out * out")({"out": 0.5})
+    0.75
+    """
+    parse(expression)
+    code = compile(expression, "<derivative>", "eval")
+    return lambda names: eval(code, _VALUE_NAMESPACE, names)
