@@ -14,62 +14,85 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from scalargrad.ops import FUSED_OPS, OPS
+
 # Ops with a kink (relu and abs at 0) report their input so that tests can keep
 # away from it: finite differences across a kink measure nothing meaningful.
 KinkLog = list[float]
 
 
-def _relu(a: Any, kinks: KinkLog | None) -> Any:
-    if kinks is not None:
-        kinks.append(float(a))
-    return a.relu()
+def _positive(a: Any) -> Any:
+    return a * a + 0.5
 
 
-def _abs(a: Any, kinks: KinkLog | None) -> Any:
-    if kinks is not None:
-        kinks.append(float(a))
-    return abs(a)
+def _bounded(a: Any) -> Any:
+    return a.tanh()
+
+
+# How each op of the table is exercised, keeping its inputs inside its domain (log of
+# x*x + 0.5, not of x) and bounded (exp of tanh(x)). Every op of `scalargrad.ops`
+# must be here: test_every_op_of_the_table_is_exercised_by_the_strategies checks it,
+# so an op added without tests fails at once. The same code runs on scalargrad Values
+# and on PyTorch tensors (method names and operators they share).
+_KEEP_IN_DOMAIN: dict[str, Callable[[Any], Any]] = {
+    "log": _positive,
+    "sqrt": _positive,
+    "exp": _bounded,
+}
+_UNARY_OPS = [name for name, op in OPS.items() if op.arity == 1]
+KINKED = {"relu", "abs"}
+
+
+def _unary(name: str) -> Callable[[Any, KinkLog | None], Any]:
+    keep_in_domain = _KEEP_IN_DOMAIN.get(name, lambda a: a)
+
+    def apply(a: Any, kinks: KinkLog | None) -> Any:
+        a = keep_in_domain(a)
+        if kinks is not None and name in KINKED:
+            kinks.append(float(a))
+        return getattr(a, name)()
+
+    return apply
 
 
 UNARY: dict[str, Callable[[Any, KinkLog | None], Any]] = {
-    "neg": lambda a, k: -a,
-    "abs": _abs,
-    "exp": lambda a, k: a.tanh().exp(),
-    "log": lambda a, k: (a * a + 0.5).log(),
-    "sqrt": lambda a, k: (a * a + 0.5).sqrt(),
-    "tanh": lambda a, k: a.tanh(),
-    "sigmoid": lambda a, k: a.sigmoid(),
-    "relu": _relu,
-    "sin": lambda a, k: a.sin(),
-    "cos": lambda a, k: a.cos(),
-    "square": lambda a, k: a**2,
-    "cube": lambda a, k: a**3,
-    "reciprocal": lambda a, k: (a * a + 0.5) ** -1,
-    "power_1.5": lambda a, k: (a * a + 0.5) ** 1.5,
+    **{name: _unary(name) for name in _UNARY_OPS},
+    # pow: x ** n for a plain number n; a negative base with a whole n, a positive base
+    # with any n.
+    "pow:x**2": lambda a, k: a**2,
+    "pow:x**3": lambda a, k: a**3,
+    "pow:x**-1": lambda a, k: _positive(a) ** -1,
+    "pow:x**1.5": lambda a, k: _positive(a) ** 1.5,
 }
 
 BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / (b * b + 0.5),
-    "pow": lambda a, b: (a * a + 0.5) ** b.tanh(),
+    "div": lambda a, b: a / _positive(b),
+    "pow_value": lambda a, b: _positive(a) ** b.tanh(),
 }
 
 # With a plain number c, |c| in [0.1, 2], on either side of the op.
 WITH_NUMBER: dict[str, Callable[[Any, float], Any]] = {
-    "add_number": lambda a, c: a + c,
-    "number_add": lambda a, c: c + a,
-    "sub_number": lambda a, c: a - c,
-    "number_sub": lambda a, c: c - a,
-    "mul_number": lambda a, c: a * c,
-    "number_mul": lambda a, c: c * a,
-    "div_number": lambda a, c: a / c,
-    "number_div": lambda a, c: c / (a * a + 0.5),
-    "number_pow": lambda a, c: (abs(c) + 0.5) ** a.tanh(),
+    "add:x+c": lambda a, c: a + c,
+    "add:c+x": lambda a, c: c + a,
+    "sub:x-c": lambda a, c: a - c,
+    "sub:c-x": lambda a, c: c - a,
+    "mul:x*c": lambda a, c: a * c,
+    "mul:c*x": lambda a, c: c * a,
+    "div:x/c": lambda a, c: a / c,
+    "div:c/x": lambda a, c: c / _positive(a),
+    "pow_value:c**x": lambda a, c: (abs(c) + 0.5) ** a.tanh(),
+    "pow:x**c": lambda a, c: _positive(a) ** c,
 }
 
-ALL_OPS = [*UNARY, *BINARY, *WITH_NUMBER, "dot", "sum"]
+ALL_OPS = [*UNARY, *BINARY, *WITH_NUMBER, *FUSED_OPS]
+
+
+def op_of(exercise: str) -> str:
+    """The op table's name for an exercise: "mul:c*x" exercises "mul"."""
+    return exercise.split(":")[0]
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,31 @@ class Graph:
         target.write_bytes(render(self.source, format_from_path(target)))
         return target
 
+    def render(
+        self,
+        filename: str | os.PathLike[str] = "graph",
+        directory: str | os.PathLike[str] | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+    ) -> str:
+        """graphviz's `Digraph.render`, for micrograd's notebooks: write the DOT text to
+        `filename` and the picture beside it as `filename.<format>`; return its path.
+
+        `cleanup=True` removes the DOT file afterwards. `view=True` is refused: open
+        the file yourself (scalargrad starts no desktop viewer).
+        """
+        if view:
+            raise ValueError("render(view=True): open the written file yourself")
+        source = Path(directory or ".") / filename
+        picture = source.with_name(f"{source.name}.{format or self.format}")
+        image = render(self.source, format or self.format)
+        source.write_text(self.source, encoding="utf-8")
+        picture.write_bytes(image)
+        if cleanup:
+            source.unlink()
+        return os.fspath(picture)
+
     def _repr_mimebundle_(
         self, include: object = None, exclude: object = None
     ) -> dict[str, str | bytes]:
