@@ -183,12 +183,8 @@ def _checked_samples(
     where: str, model: Module, X: Sequence[Sequence[Any]], y: Sequence[Any] | None
 ) -> tuple[list[list[float]], list[Any]]:
     """X as rows of floats and y as a list, after checking sizes, widths and types."""
-    if y is None:
-        rows, _ = validate.samples(where, X, X)
-        targets: list[Any] = []
-    else:
-        rows, targets = validate.samples(where, X, y)
-        targets = [_checked_target(where, i, t) for i, t in enumerate(targets)]
+    rows, targets = validate.samples(where, X, y)
+    targets = [_checked_target(where, i, t) for i, t in enumerate(targets)]
     checked = []
     for i, row in enumerate(rows):
         validate.ordered(row, where, f"sample {i}")

@@ -49,10 +49,11 @@ def count(n: object, where: str, name: str) -> int:
     >>> count(3, "MLP", "nin")
     3
     """
+    rule = f"{where}: {name} must be an int of at least 1, got {n!r}"
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{where}: {name} must be an int, got {n!r} of type {type(n).__name__}")
+        raise TypeError(f"{rule} of type {type(n).__name__}")
     if n < 1:
-        raise ValueError(f"{where}: {name} must be at least 1, got {n!r}")
+        raise ValueError(rule)
     return int(n)
 
 
@@ -78,8 +79,10 @@ def non_negative(x: object, where: str, name: str) -> float:
             f"{where}: {name} must be a number, got {x!r} of type {type(x).__name__}"
         )
     value = float(x)
-    if not 0.0 <= value < math.inf:  # also refuses NaN
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {x!r}")
+    if value == math.inf:
+        raise ValueError(f"{where}: {name} must be a finite number, got {x!r}")
+    if not value >= 0.0:  # also refuses NaN
+        raise ValueError(f"{where}: {name} must be >= 0, got {x!r}")
     return value
 
 
@@ -95,8 +98,9 @@ def finite_number(x: object, where: str) -> float:
     return value
 
 
-def samples(where: str, X: Any, y: Any) -> tuple[list[Any], list[Any]]:
-    """X and y as plain lists (NumPy arrays included), paired and non-empty.
+def samples(where: str, X: Any, y: Any | None) -> tuple[list[Any], list[Any]]:
+    """X and y as plain lists (NumPy arrays included), paired and non-empty (y may be
+    None, for predictions: then the list of targets is empty).
 
     A set or a dict is refused: its order is not the order the samples were given in.
 
@@ -104,11 +108,13 @@ def samples(where: str, X: Any, y: Any) -> tuple[list[Any], list[Any]]:
     ([[0.0], [1.0]], [0, 1])
     """
     rows = _as_list(where, "X", X)
+    if not rows:
+        raise ValueError(f"{where}: X is empty; give at least one sample")
+    if y is None:
+        return rows, []
     labels = _as_list(where, "y", y)
     if len(rows) != len(labels):
         raise ValueError(f"{where}: X has {len(rows)} samples but y has {len(labels)} targets")
-    if not rows:
-        raise ValueError(f"{where}: X and y are empty; give at least one sample")
     return rows, labels
 
 

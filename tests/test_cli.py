@@ -6,13 +6,10 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -501,26 +498,6 @@ def test_graph_refuses_a_gif_whose_name_is_a_directory_and_writes_no_png(tmp_pat
     done = scalargrad_command("graph", "x", "--set", "x=1", "--out", "g.png", "--gif", cwd=tmp_path)
     assert_one_line_error(done, "cannot write g.gif: it is a directory; move it out of the way")
     assert files_in(tmp_path) == ["g.gif"]
-
-
-@pytest.fixture
-def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
-    """A folder no file can be made in: read-only, and immutable where the tests run as
-    root (who may write into read-only folders)."""
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    immutable = False
-    if os.access(folder, os.W_OK):
-        chattr = shutil.which("chattr")
-        if chattr is None or subprocess.run([chattr, "+i", str(folder)], check=False).returncode:
-            folder.chmod(stat.S_IRWXU)
-            pytest.skip("this user can write into a read-only folder")
-        immutable = True
-    yield folder
-    if immutable:
-        subprocess.run([str(shutil.which("chattr")), "-i", str(folder)], check=True)
-    folder.chmod(stat.S_IRWXU)
 
 
 def test_graph_into_an_unwritable_folder_exits_2_and_writes_nothing(
