@@ -360,8 +360,6 @@ def run_demo(args: argparse.Namespace) -> int:
     from scalargrad import demo
 
     out: Path = args.out
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
     recipe = demo.RECIPES[args.dataset]
     started = time.perf_counter()
     try:

@@ -51,7 +51,7 @@ def checked_target(path: PathLike, where: str) -> Path:
             )
     try:
         mode = target.stat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the folders are checked below
         mode = None
     except OSError as error:
         raise UnwritablePathError(f"{where}: cannot write {given}: {_reason(error)}") from None
@@ -61,15 +61,17 @@ def checked_target(path: PathLike, where: str) -> Path:
             f"{where}: cannot write {given}: it is {what}; name a file, or move it out of the way"
         )
     folder = _nearest_existing(target.parent)
+    # Messages name the folder as the user wrote it, not as the links resolve.
+    shown = _nearest_existing(given.parent)
     if not folder.is_dir():
         raise UnwritablePathError(
-            f"{where}: cannot write {given}: {folder} is a file, not a folder"
+            f"{where}: cannot write {given}: {shown} is a file, not a folder"
         )
     try:
         descriptor, probe = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=folder)
     except OSError as error:
         raise UnwritablePathError(
-            f"{where}: cannot write {given}: the folder {folder} takes no new file "
+            f"{where}: cannot write {given}: the folder {shown} takes no new file "
             f"({_reason(error)}); choose another folder"
         ) from None
     os.close(descriptor)

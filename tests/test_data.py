@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -207,7 +208,6 @@ def test_shuffled_batches_depend_on_the_seed_only() -> None:
 
 def test_batches_accept_numpy_arrays_and_yield_plain_lists() -> None:
     """NumPy X and y are converted with .tolist()."""
-    np = pytest.importorskip("numpy")
     X, y = paired(5)
     [(X_batch, y_batch)] = list(batches(np.array(X), np.array(y), 5, shuffle=False))
     assert X_batch == X and y_batch == y
@@ -273,7 +273,6 @@ def test_split_is_deterministic_for_a_seed_and_shuffles() -> None:
 
 def test_split_accepts_numpy_arrays() -> None:
     """NumPy X and y are split like lists."""
-    np = pytest.importorskip("numpy")
     X, y = paired(8)
     assert train_test_split(np.array(X), np.array(y), seed=5) == train_test_split(X, y, seed=5)
 
