@@ -17,7 +17,7 @@ import io
 import math
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,7 +85,11 @@ class Recipe:
         """The samples and their classes (xor has its four corners whatever the seed)."""
         if self.dataset == "xor":
             return data.xor()
-        make = {"moons": data.moons, "circles": data.circles, "spirals": data.spirals}
+        make: dict[str, Callable[..., tuple[list[list[float]], list[int]]]] = {
+            "moons": data.moons,
+            "circles": data.circles,
+            "spirals": data.spirals,
+        }
         return make[self.dataset](n=100, seed=seed)
 
     def model(self, seed: int) -> MLP:
