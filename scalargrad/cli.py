@@ -3,11 +3,11 @@
     scalargrad demo                     train on moons, write pictures into scalargrad-out/
     scalargrad graph "tanh(x*w + b)" --set x=0.5 --set w=-1.2 --set b=0.3 --out graph.png
 
-Every error is one line on stderr, "scalargrad: error: ...", with exit status 2 for
-bad arguments, formulas and domain errors (1 when Graphviz is missing or fails, 130
-when interrupted with Ctrl-C). Everything is checked and computed before the first file
-is written, and files are written beside their destination and moved into place last,
-once every destination is known to take them, so a failure writes nothing.
+A parser over `scalargrad.demo` and `scalargrad.formula`. Every error is one line on
+stderr, "scalargrad: error: ...", with exit status 2 for bad arguments, formulas,
+domain errors and output paths that cannot be written (1 when Graphviz is missing or
+fails, 130 on Ctrl-C, 143 on SIGTERM). Every output path is checked before any work;
+files are written at the end, each through `scalargrad.safe_write`.
 """
 
 from __future__ import annotations
