@@ -168,9 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="training steps, each on the whole dataset (default: 100)",
     )
-    demo.add_argument(
-        "--optimizer", choices=list(OPTIMIZERS), default="adam", help="default: adam"
-    )
+    demo.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam", help="default: adam")
     demo.add_argument(
         "--lr", type=_positive_float, metavar="X", help="learning rate (default: by dataset)"
     )

@@ -261,9 +261,7 @@ def _field(mapping: dict[str, Any], key: str, kind: type, where: str) -> Any:
         raise ValueError(f"{where} has no {key!r}")
     value = mapping[key]
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValueError(
-            f"{where}: {key!r} should be {_KIND_NAMES[kind]}, got {_kind(value)}"
-        )
+        raise ValueError(f"{where}: {key!r} should be {_KIND_NAMES[kind]}, got {_kind(value)}")
     return value
 
 

@@ -64,9 +64,7 @@ def checked_target(path: PathLike, where: str) -> Path:
     # Messages name the folder as the user wrote it, not as the links resolve.
     shown = _nearest_existing(given.parent)
     if not folder.is_dir():
-        raise UnwritablePathError(
-            f"{where}: cannot write {given}: {shown} is a file, not a folder"
-        )
+        raise UnwritablePathError(f"{where}: cannot write {given}: {shown} is a file, not a folder")
     try:
         descriptor, probe = tempfile.mkstemp(prefix=TEMPORARY_PREFIX, dir=folder)
     except OSError as error:

@@ -75,9 +75,7 @@ def non_negative(x: object, where: str, name: str) -> float:
     0.5
     """
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(
-            f"{where}: {name} must be a number, got {x!r} of type {type(x).__name__}"
-        )
+        raise TypeError(f"{where}: {name} must be a number, got {x!r} of type {type(x).__name__}")
     value = float(x)
     if value == math.inf:
         raise ValueError(f"{where}: {name} must be a finite number, got {x!r}")

@@ -491,7 +491,9 @@ def test_graph_refuses_a_gif_whose_name_is_a_directory_and_writes_no_png(tmp_pat
     """With --gif, a directory where FILE.gif goes is named, and FILE.png is not written."""
     (tmp_path / "g.gif").mkdir()
     done = scalargrad_command("graph", "x", "--set", "x=1", "--out", "g.png", "--gif", cwd=tmp_path)
-    assert_one_line_error(done, "graph: cannot write g.gif: it is a folder; name a file, or move it out of the way")
+    assert_one_line_error(
+        done, "graph: cannot write g.gif: it is a folder; name a file, or move it out of the way"
+    )
     assert files_in(tmp_path) == ["g.gif"]
 
 
