@@ -232,18 +232,20 @@ def test_the_command_lines_datasets_are_the_demos_recipes() -> None:
     assert list(DATASETS) == list(demo.RECIPES)
 
 
-def test_the_demo_replaces_its_own_files_and_keeps_others(tmp_path: Path) -> None:
-    """Running into a directory that holds other files overwrites only the demo's."""
+def test_the_demo_replaces_its_own_files_and_keeps_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Running into a folder that holds other files overwrites only the demo's.
+    (The animation is stubbed: this is about files, not pictures.)"""
+    monkeypatch.setattr(demo, "animate", lambda loss, path, cancel=None: path.write_bytes(b"GIF"))
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     (out / "model.json").write_text("old")
-    done = scalargrad_command(
-        "demo", "--dataset", "xor", "--steps", "2", "--no-progress", "--out", "out", cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stderr
+    demo.run("xor", out, steps=2, progress=False)
     assert (out / "notes.txt").read_text() == "mine"
     assert json.loads((out / "model.json").read_text())["format"] == "scalargrad-model"
+    assert sorted(os.listdir(out)) == sorted([*DEMO_FILES, "notes.txt"])
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from scalargrad.train import History, accuracy, fit, predict
 # ---- the workloads the issue names ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_standard_workload_reaches_99_percent_training_accuracy() -> None:
     """moons(100), MLP(2, [16, 16, 1]), hinge + 1e-4 L2, SGD lr 1.0 -> 0.1, 100 steps: >= 99%."""
     X, y = moons(100, noise=0.1)
@@ -56,6 +57,7 @@ def test_xor_is_learned_by_a_four_unit_mlp_with_binary_cross_entropy() -> None:
     assert predict(model, X) == y
 
 
+@pytest.mark.slow
 def test_three_spirals_reach_95_percent_with_cross_entropy_and_adam() -> None:
     """3-class spirals, MLP(2, [16, 16, 3]), cross-entropy, Adam: >= 95% training accuracy."""
     X, y = spirals(150, classes=3, noise=0.2, seed=0)
