@@ -16,6 +16,8 @@ import random
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from scalargrad import validate
+
 Rows = list[list[float]]
 Labels = list[int]
 
@@ -36,9 +38,9 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Rows, Labels
 
     `noise` is the standard deviation of the Gaussian noise added to each coordinate.
     """
-    _check_size("moons", n, classes=2)
-    _check_non_negative("moons", "noise", noise)
-    rng = random.Random(seed)
+    n = _check_size("moons", n, classes=2)
+    noise = validate.non_negative(noise, "moons", "noise")
+    rng = random.Random(validate.integer(seed, "moons", "seed"))
     upper, lower = _class_sizes(n, 2)
     X: Rows = []
     y: Labels = []
@@ -59,14 +61,14 @@ def circles(
 
     `noise` is the standard deviation of the Gaussian noise added to each coordinate.
     """
-    _check_size("circles", n, classes=2)
-    _check_non_negative("circles", "noise", noise)
+    n = _check_size("circles", n, classes=2)
+    noise = validate.non_negative(noise, "circles", "noise")
     if not 0.0 < factor < 1.0:
         raise ValueError(
             f"circles: factor is the inner radius relative to the outer one and must be "
             f"strictly between 0 and 1, got {factor!r}"
         )
-    rng = random.Random(seed)
+    rng = random.Random(validate.integer(seed, "circles", "seed"))
     X: Rows = []
     y: Labels = []
     for label, (radius, count) in enumerate(zip((1.0, factor), _class_sizes(n, 2))):
@@ -86,11 +88,12 @@ def spirals(
     `noise` is the standard deviation of the Gaussian noise on each point's angle
     (radians), so the arms blur more at the rim than at the centre.
     """
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        raise ValueError(f"spirals: classes must be an int of at least 2, got {classes!r}")
-    _check_size("spirals", n, classes=classes)
-    _check_non_negative("spirals", "noise", noise)
-    rng = random.Random(seed)
+    classes = validate.count(classes, "spirals", "classes")
+    if classes < 2:
+        raise ValueError(f"spirals: classes must be at least 2, got {classes!r}")
+    n = _check_size("spirals", n, classes=classes)
+    noise = validate.non_negative(noise, "spirals", "noise")
+    rng = random.Random(validate.integer(seed, "spirals", "seed"))
     X: Rows = []
     y: Labels = []
     for label, count in enumerate(_class_sizes(n, classes)):
@@ -109,11 +112,10 @@ def blobs(n: int = 100, centers: int = 3, std: float = 0.5, seed: int = 0) -> tu
     The `centers` cloud centres sit evenly spaced on a circle of radius 2 around the
     origin, so the classes are easy to tell apart for a small `std`.
     """
-    if isinstance(centers, bool) or not isinstance(centers, int) or centers < 1:
-        raise ValueError(f"blobs: centers must be an int of at least 1, got {centers!r}")
-    _check_size("blobs", n, classes=centers)
-    _check_non_negative("blobs", "std", std)
-    rng = random.Random(seed)
+    centers = validate.count(centers, "blobs", "centers")
+    n = _check_size("blobs", n, classes=centers)
+    std = validate.non_negative(std, "blobs", "std")
+    rng = random.Random(validate.integer(seed, "blobs", "seed"))
     X: Rows = []
     y: Labels = []
     for label, count in enumerate(_class_sizes(n, centers)):
@@ -137,12 +139,11 @@ def batches(
     >>> [yb for _, yb in batches([[0], [1], [2]], [0, 1, 2], batch_size=2, shuffle=False)]
     [[0, 1], [2]]
     """
-    rows, labels = _samples("batches", X, y)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be an int of at least 1, got {batch_size!r}")
+    rows, labels = validate.samples("batches", X, y)
+    batch_size = validate.count(batch_size, "batches", "batch_size")
     order = list(range(len(rows)))
     if shuffle:
-        random.Random(seed).shuffle(order)
+        random.Random(validate.integer(seed, "batches", "seed")).shuffle(order)
     # Checked above, yielded below: the errors come when batches() is called, not later.
     return _batches(rows, labels, order, batch_size)
 
@@ -167,7 +168,7 @@ def train_test_split(
     >>> len(X_train), len(X_test)
     (3, 1)
     """
-    rows, labels = _samples("train_test_split", X, y)
+    rows, labels = validate.samples("train_test_split", X, y)
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(
             f"train_test_split: test_fraction must be strictly between 0 and 1, "
@@ -180,7 +181,7 @@ def train_test_split(
         )
     n_test = min(max(round(len(rows) * test_fraction), 1), len(rows) - 1)
     order = list(range(len(rows)))
-    random.Random(seed).shuffle(order)
+    random.Random(validate.integer(seed, "train_test_split", "seed")).shuffle(order)
     test, train = order[:n_test], order[n_test:]
     return (
         [rows[i] for i in train],
@@ -193,20 +194,13 @@ def train_test_split(
 # ---- helpers ------------------------------------------------------------------------
 
 
-def _check_size(where: str, n: int, classes: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
-        raise ValueError(
-            f"{where}: n must be a positive int (the total number of points), got {n!r}"
-        )
+def _check_size(where: str, n: int, classes: int) -> int:
+    n = validate.count(n, where, "n (the total number of points)")
     if n < classes:
         raise ValueError(
             f"{where}: n={n} points cannot cover {classes} classes; use n >= {classes}"
         )
-
-
-def _check_non_negative(where: str, name: str, value: float) -> None:
-    if not value >= 0.0:  # also catches NaN
-        raise ValueError(f"{where}: {name} must be >= 0, got {value!r}")
+    return n
 
 
 def _class_sizes(n: int, classes: int) -> list[int]:
@@ -231,14 +225,3 @@ def _shuffled(X: Rows, y: Labels, rng: random.Random) -> tuple[Rows, Labels]:
     order = list(range(len(X)))
     rng.shuffle(order)
     return [X[i] for i in order], [y[i] for i in order]
-
-
-def _samples(where: str, X: Sequence[Any], y: Sequence[Any]) -> tuple[list[Any], list[Any]]:
-    """X and y as plain lists (NumPy arrays included), checked to be non-empty and paired."""
-    rows = X.tolist() if hasattr(X, "tolist") else list(X)
-    labels = y.tolist() if hasattr(y, "tolist") else list(y)
-    if len(rows) != len(labels):
-        raise ValueError(f"{where}: X has {len(rows)} samples but y has {len(labels)} labels")
-    if not rows:
-        raise ValueError(f"{where}: X and y are empty; give at least one sample")
-    return rows, labels

@@ -13,12 +13,26 @@ lose their gradient.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from scalargrad.engine import Scalar, Value, dot, sum
+from scalargrad.engine import Value, dot, sum
+
+Scalar = Value | float
+LossFunction = Callable[[Any, Sequence[Any]], Value]
+
+# Every loss of (outputs, targets) by its name, filled in by @loss where each is
+# defined: fit(loss="mse") reads this, and nothing else.
+LOSSES: dict[str, LossFunction] = {}
 
 
+def loss(function: LossFunction) -> LossFunction:
+    """Register `function` in LOSSES under its own name, so fit(loss=name) finds it."""
+    LOSSES[function.__name__] = function
+    return function
+
+
+@loss
 def mse(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
     """Mean squared error: the mean of (prediction - target) ** 2."""
     n = _check_pairs("mse", predictions, targets, "predictions")
@@ -27,6 +41,7 @@ def mse(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
     return dot(errors, errors) * (1.0 / n)
 
 
+@loss
 def binary_cross_entropy(probabilities: Sequence[Scalar], targets: Sequence[Any]) -> Value:
     """Mean of -log(p) over samples of class 1 and -log(1 - p) over class 0.
 
@@ -48,6 +63,7 @@ def binary_cross_entropy(probabilities: Sequence[Scalar], targets: Sequence[Any]
     return sum(terms) * (-1.0 / n)
 
 
+@loss
 def binary_cross_entropy_with_logits(logits: Sequence[Scalar], targets: Sequence[Any]) -> Value:
     """binary_cross_entropy(sigmoid(logits), targets), computed stably for any logit.
 
@@ -66,6 +82,7 @@ def binary_cross_entropy_with_logits(logits: Sequence[Scalar], targets: Sequence
     return sum(terms) * (1.0 / n)
 
 
+@loss
 def hinge(scores: Sequence[Scalar], targets: Sequence[Any]) -> Value:
     """Max-margin loss: the mean of relu(1 - t * s), with targets t in {-1, +1}.
 
@@ -99,6 +116,7 @@ def softmax(logits: Sequence[Scalar]) -> list[Value]:
     return [e / total for e in exps]
 
 
+@loss
 def cross_entropy(logits: Sequence[Sequence[Scalar]], targets: Sequence[Any]) -> Value:
     """Mean over samples of -log(softmax(logits)[target]), with integer class targets.
 
@@ -109,6 +127,13 @@ def cross_entropy(logits: Sequence[Sequence[Scalar]], targets: Sequence[Any]) ->
     0.1269
     """
     n = _check_pairs("cross_entropy", logits, targets, "logit rows")
+    for i, row in enumerate(logits):
+        if isinstance(row, (Value, str)) or not hasattr(row, "__len__"):
+            raise TypeError(
+                f"cross_entropy: sample {i}'s logits are {row!r}, but cross_entropy takes a "
+                f"list of logits per sample (one per class), e.g. cross_entropy([[z0, z1]], "
+                f"[0]); for a model with one output use binary_cross_entropy_with_logits"
+            )
     n_classes = len(logits[0])
     if n_classes == 0:
         raise ValueError("cross_entropy: sample 0 has no logits; give one per class")
@@ -150,6 +175,12 @@ def _logsumexp(zs: Sequence[Value]) -> Value:
 
 def _check_pairs(where: str, outputs: Sequence[Any], targets: Sequence[Any], name: str) -> int:
     """The number of samples, after checking there is one target per output and at least one."""
+    for given, what in ((outputs, name), (targets, "targets")):
+        if isinstance(given, (Value, str)) or not hasattr(given, "__len__"):
+            raise TypeError(
+                f"{where}: {what} must be a list with one entry per sample, got {given!r}; "
+                f"for a single sample write {where}([output], [target])"
+            )
     if len(outputs) != len(targets):
         raise ValueError(f"{where}: {len(outputs)} {name} but {len(targets)} targets")
     if len(outputs) == 0:

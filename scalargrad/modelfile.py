@@ -19,13 +19,19 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from typing import Any
 
+from scalargrad import validate
 from scalargrad.nn import ACTIVATIONS, MLP, Layer, Module, Neuron
+from scalargrad.safe_write import write_bytes
 
 FORMAT = "scalargrad-model"
 VERSION = 1
 CLASSES = ("MLP", "Layer", "Neuron")
+# About 600,000 weights: far more than a model trained on scalars ever has (that
+# would take hours a step), and small enough to check in a second or two.
+MAX_BYTES = 16 * 2**20
 
 Path = str | os.PathLike[str]
 
@@ -33,25 +39,27 @@ Path = str | os.PathLike[str]
 def save(model: Module, path: Path) -> None:
     """Write `model` (an MLP, Layer or Neuron) to `path` as a JSON model file.
 
-    The file is written beside its destination and then moved into place, so a
-    crash half way leaves the old file, not half a new one.
+    The file is written under a unique temporary name beside its destination and
+    then moved into place: a reader (or a crash) never sees half a file, and two
+    saves to one path each leave a whole file. A symbolic link is written through;
+    a destination that is not a regular file is refused (ValueError).
     """
     text = json.dumps(_document(model), indent=1, allow_nan=False)
-    partial = f"{os.fspath(path)}.partial"
-    try:
-        with open(partial, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    write_bytes(path, (text + "\n").encode("utf-8"), "save")
 
 
 def load(path: Path) -> MLP | Layer | Neuron:
-    """Read a model written by `save`; ValueError if the file is not a valid model file."""
+    """Read a model written by `save`; ValueError if the file is not a valid model file.
+
+    Only a regular file of at most MAX_BYTES is read.
+    """
     where = f"load: {os.fspath(path)}"
-    with open(path, "rb") as file:
-        raw = file.read()
+    raw = _read_at_most(path, MAX_BYTES, where)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ValueError(
+            f"{where} starts with a byte-order mark (BOM), which a JSON model file must "
+            f"not have; save it again as UTF-8 without a BOM"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -59,15 +67,47 @@ def load(path: Path) -> MLP | Layer | Neuron:
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
-        raise ValueError(
-            f"{where} is not valid JSON: {error.msg} at line {error.lineno}, column "
-            f"{error.colno} (is the file truncated?)"
-        ) from None
+        raise ValueError(_json_error(where, text, error)) from None
     except RecursionError:
         raise ValueError(f"{where} is not a model file: its JSON is nested too deeply") from None
     except ValueError as error:  # NaN or Infinity, refused by _refuse_constant
         raise ValueError(f"{where}: {error}") from None
     return _model(document, where)
+
+
+def _read_at_most(path: Path, limit: int, where: str) -> bytes:
+    """The whole file, after checking it is a regular file of at most `limit` bytes."""
+    # Non-blocking, so that opening a FIFO returns at once (to be refused) instead of
+    # waiting for a writer; reading a regular file is not affected.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{where} is not a regular file; a model file is a file on disk")
+        too_big = (
+            f"{where} is larger than {limit // 2**20} MiB, far more than any model file "
+            f"of scalargrad needs; it is not a model file"
+        )
+        if info.st_size > limit:
+            raise ValueError(too_big)
+        # The file may grow while it is read: never read more than the limit.
+        raw = file.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(too_big)
+    return raw
+
+
+def _json_error(where: str, text: str, error: json.JSONDecodeError) -> str:
+    """What is wrong with the JSON, in a learner's words."""
+    at = f"at line {error.lineno}, column {error.colno}"
+    if error.msg == "Extra data":
+        return (
+            f"{where} has more after the model's JSON {at}; a model file holds one "
+            f"JSON object and nothing after it"
+        )
+    if not text[error.pos :].strip():
+        return f"{where} is not valid JSON: it ends too early {at} (is the file truncated?)"
+    return f"{where} is not valid JSON: {error.msg} {at}"
 
 
 def _document(model: Module) -> dict[str, Any]:
@@ -119,7 +159,9 @@ def _refuse_constant(name: str) -> float:
 def _model(document: Any, where: str) -> MLP | Layer | Neuron:
     """Check every part of the document, then build the model in one go."""
     if not isinstance(document, dict):
-        raise ValueError(f"{where} is not a model file: it holds a JSON {_kind(document)}")
+        raise ValueError(
+            f"{where} is not a model file: it holds {_kind(document)}, not a JSON object"
+        )
     if document.get("format") != FORMAT:
         raise ValueError(
             f"{where} is not a scalargrad model file: its format is "
@@ -194,7 +236,7 @@ def _layer_weights(
     layer: Any, nin: int, nout: int, where: str
 ) -> tuple[list[list[float]], list[float]]:
     if not isinstance(layer, dict):
-        raise ValueError(f"{where}: weights must be an object with w and b, got a {_kind(layer)}")
+        raise ValueError(f"{where}: weights must be an object with w and b, got {_kind(layer)}")
     rows = _field(layer, "w", list, where)
     biases = _field(layer, "b", list, where)
     if len(rows) != nout or len(biases) != nout:
@@ -205,7 +247,7 @@ def _layer_weights(
     checked_rows = []
     for j, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != nin:
-            length = f"{len(row)} numbers" if isinstance(row, list) else f"a {_kind(row)}"
+            length = f"{len(row)} numbers" if isinstance(row, list) else _kind(row)
             raise ValueError(
                 f"{where}: neuron {j} should have {nin} weights, but w[{j}] is {length}"
             )
@@ -219,9 +261,7 @@ def _field(mapping: dict[str, Any], key: str, kind: type, where: str) -> Any:
         raise ValueError(f"{where} has no {key!r}")
     value = mapping[key]
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValueError(
-            f"{where}: {key!r} should be a JSON {_KIND_NAMES[kind]}, got a {_kind(value)}"
-        )
+        raise ValueError(f"{where}: {key!r} should be {_KIND_NAMES[kind]}, got {_kind(value)}")
     return value
 
 
@@ -232,27 +272,26 @@ def _size(n: int, what: str, where: str) -> int:
 
 
 def _number(value: Any, where: str) -> float:
+    # JSON numbers only: a string "1.5" in a weight's place is a broken file, not a number.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{where} holds {_kind(value)} {value!r}, not a number")
     try:
-        number = float(value)
-    except OverflowError:  # an int too large for a float
-        raise ValueError(f"{where} holds a number too large for a float") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{where} holds {number!r}, not a finite number")
-    return number
+        return validate.finite_number(value, where)
+    except (OverflowError, ValueError) as error:
+        raise ValueError(str(error)) from None
 
 
+# Each JSON kind with its article, as a message names it.
 _KIND_NAMES: dict[type, str] = {
-    dict: "object",
-    list: "array",
-    str: "string",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    type(None): "null",
+    dict: "a JSON object",
+    list: "a JSON array",
+    str: "a JSON string",
+    int: "a JSON integer",
+    float: "a JSON number",
+    bool: "a JSON boolean",
+    type(None): "JSON null",
 }
 
 
 def _kind(value: Any) -> str:
-    return _KIND_NAMES.get(type(value), type(value).__name__)
+    return _KIND_NAMES.get(type(value), f"a {type(value).__name__}")

@@ -21,14 +21,10 @@ import math
 import numbers
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from scalargrad import ops
+from scalargrad import ops, validate
 from scalargrad.engine import Value, dot, dots
-from scalargrad.validate import real_number
-
-if TYPE_CHECKING:
-    from scalargrad.train import History
 
 # The op table's activations, and "linear" for none.
 ACTIVATIONS = (*ops.ACTIVATIONS, "linear")
@@ -54,12 +50,12 @@ def _random_source(seed: int | random.Random | None) -> RandomSource:
         return random
     if isinstance(seed, random.Random):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(
             f"seed must be an int, a random.Random or None, got {seed!r} "
             f"of type {type(seed).__name__}"
         )
-    return random.Random(seed)
+    return random.Random(int(seed))
 
 
 def _init_bound(init: str, fan_in: int, fan_out: int) -> float:
@@ -93,14 +89,6 @@ def _resolve_activation(activation: str | None, nonlin: bool | None, default: st
     return activation
 
 
-def _check_size(n: object, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{what} must be an int, got {n!r} of type {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{what} must be at least 1, got {n}")
-    return n
-
-
 def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     """One sample's inputs as Values, made once per forward pass, not once per neuron.
 
@@ -112,6 +100,7 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     elif isinstance(x, numbers.Real) and not isinstance(x, bool):
         xs = [Value(float(x))]
     else:
+        validate.ordered(x, who, "the input")
         try:
             xs = [v if isinstance(v, Value) else Value(v) for v in x]
         except TypeError as error:
@@ -173,8 +162,9 @@ class Module:
         """Set the parameters from a `state_dict()`; all or nothing.
 
         The names must match exactly (ValueError names the missing and unexpected
-        ones) and the values must be real numbers (TypeError). Everything is checked
-        before anything is assigned, so a bad state leaves the model as it was.
+        ones) and the values must be finite real numbers (TypeError, ValueError).
+        Everything is checked before anything is assigned, so a bad state leaves the
+        model as it was.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict takes a mapping, got {type(state).__name__}")
@@ -191,19 +181,11 @@ class Module:
             raise ValueError(
                 f"load_state_dict: state does not fit the model: {'; '.join(problems)}"
             )
-        values = [real_number(state[name], f"load_state_dict[{name!r}]") for name in names]
+        values = [
+            validate.finite_number(state[name], f"load_state_dict[{name!r}]") for name in names
+        ]
         for (_, p), value in zip(named, values):
             p.data = value
-
-    def fit(self, X: Any, y: Any, **options: Any) -> History:
-        """Train this model on (X, y): `scalargrad.train.fit(self, X, y, **options)`.
-
-        >>> model = MLP(2, [8, 1], seed=0)
-        >>> history = model.fit([[0.0, 1.0], [1.0, 0.0]], [1, 0], epochs=5, progress=False)
-        """
-        from scalargrad.train import fit  # train depends on nn, not the other way round
-
-        return fit(self, X, y, **options)
 
 
 def decision_threshold(model: object) -> float:
@@ -245,13 +227,13 @@ class Neuron(Module):
         seed: int | random.Random | None = None,
         fan_out: int = 1,
     ) -> None:
-        self.nin = _check_size(nin, "nin")
+        self.nin = validate.count(nin, "Neuron", "nin")
         self.nout = 1
         self._activation = _resolve_activation(activation, nonlin, default="relu")
         self._activate = _ACTIVATION_OPS[self._activation]
-        bound = _init_bound(init, nin, _check_size(fan_out, "fan_out"))
+        bound = _init_bound(init, self.nin, validate.count(fan_out, "Neuron", "fan_out"))
         rng = _random_source(seed)
-        self.w = [Value(rng.uniform(-bound, bound)) for _ in range(nin)]
+        self.w = [Value(rng.uniform(-bound, bound)) for _ in range(self.nin)]
         self.b = Value(0.0)
         self._label_parameters()
 
@@ -303,12 +285,12 @@ class Layer(Module):
         init: str = "uniform",
         seed: int | random.Random | None = None,
     ) -> None:
-        self.nin = _check_size(nin, "nin")
-        self.nout = _check_size(nout, "nout")
+        self.nin = validate.count(nin, "Layer", "nin")
+        self.nout = validate.count(nout, "Layer", "nout")
         self._activation = _resolve_activation(activation, nonlin, default="relu")
         rng = _random_source(seed)
         self.neurons = [
-            Neuron(nin, self._activation, init=init, seed=_as_seed(rng), fan_out=nout)
+            Neuron(self.nin, self._activation, init=init, seed=_as_seed(rng), fan_out=self.nout)
             for _ in range(nout)
         ]
         self._label_parameters()
@@ -363,10 +345,10 @@ class MLP(Module):
         init: str = "uniform",
         seed: int | random.Random | None = None,
     ) -> None:
-        self.nin = _check_size(nin, "nin")
+        self.nin = validate.count(nin, "MLP", "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
             raise TypeError(f"nouts must be a list of layer widths, got {nouts!r}")
-        self.nouts = [_check_size(n, "each layer width in nouts") for n in nouts]
+        self.nouts = [validate.count(n, "MLP", "each layer width in nouts") for n in nouts]
         if not self.nouts:
             raise ValueError("nouts must name at least one layer, e.g. MLP(2, [16, 16, 1])")
         hidden = len(self.nouts) - 1
@@ -381,7 +363,7 @@ class MLP(Module):
                 )
         activations.append(output_activation)
         rng = _random_source(seed)
-        sizes = [nin, *self.nouts]
+        sizes = [self.nin, *self.nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1], activations[i], init=init, seed=_as_seed(rng))
             for i in range(len(self.nouts))

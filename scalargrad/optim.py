@@ -16,40 +16,65 @@ step index (0 for the first step) to the learning rate of that step.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
+from scalargrad import validate
 from scalargrad.engine import Value, no_grad
 
 Schedule = Callable[[int], float]
 LearningRate = float | Schedule
 
+# Every optimizer by its name ("sgd", "adam", ...), filled in as each class is defined:
+# fit(optimizer="adam") and the command line's --optimizer read this, and nothing else.
+OPTIMIZERS: dict[str, type[Optimizer]] = {}
+
 
 class Optimizer:
     """The shared part: parameters, learning rate, step counting, `zero_grad()`.
 
-    A subclass says how one parameter moves in `_update`.
+    A subclass says how one parameter moves in `_update`, and registers under a name
+    with `class Name(Optimizer, name="name")`; its `default_lr` is the learning rate
+    it gets when it is given none.
     """
 
+    default_lr: ClassVar[float]
     params: list[Value]
     lr: LearningRate
     # How many times step() has run; the index the schedule is given on the next step.
     steps_taken: int
 
-    def __init__(self, params: Iterable[Value], lr: LearningRate) -> None:
+    def __init_subclass__(cls, name: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if name is not None:
+            if name in OPTIMIZERS:
+                raise ValueError(f"an optimizer named {name!r} exists already")
+            OPTIMIZERS[name] = cls
+
+    def __init__(self, params: Iterable[Value], lr: LearningRate | None) -> None:
+        validate.ordered(params, self._name, "params")
         self.params = list(params)
         if not self.params:
             raise ValueError(
                 f"{self._name}: params is empty; pass the parameters to train, "
                 f"e.g. model.parameters()"
             )
+        seen: set[int] = set()
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
                 raise TypeError(
                     f"{self._name}: params must be Values, got {type(p).__name__} at position {i}"
                 )
-        if not callable(lr):
-            _check_at_least_zero(self._name, "lr", lr)
+            if id(p) in seen:
+                raise ValueError(
+                    f"{self._name}: params holds {p!r} twice (again at position {i}), so "
+                    f"each step would move it twice; pass each parameter once"
+                )
+            seen.add(id(p))
+        if lr is None:
+            lr = self.default_lr
+        elif not callable(lr):
+            lr = validate.non_negative(lr, self._name, "lr")
         self.lr = lr
         self.steps_taken = 0
 
@@ -60,12 +85,9 @@ class Optimizer:
     def current_lr(self) -> float:
         """The learning rate the next `step()` uses."""
         lr = self.lr(self.steps_taken) if callable(self.lr) else self.lr
-        if not lr >= 0.0:
-            raise ValueError(
-                f"{self._name}: the learning rate at step {self.steps_taken} is {lr!r}; "
-                f"it must be >= 0"
-            )
-        return float(lr)
+        return validate.non_negative(
+            lr, self._name, f"the learning rate at step {self.steps_taken}"
+        )
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0.0, ready for the next backward()."""
@@ -87,29 +109,33 @@ class Optimizer:
         raise NotImplementedError
 
 
-class SGD(Optimizer):
+class SGD(Optimizer, name="sgd"):
     """Stochastic gradient descent, with optional momentum and L2 weight decay.
 
     With momentum mu the step follows a running sum of gradients, b = mu * b + g;
-    Nesterov momentum steps along g + mu * b instead.
+    Nesterov momentum steps along g + mu * b instead. Without `lr` it steps with
+    micrograd's demo's 0.1.
     """
+
+    default_lr = 0.1
+    default_momentum = 0.0
 
     def __init__(
         self,
         params: Iterable[Value],
-        lr: LearningRate,
-        momentum: float = 0.0,
+        lr: LearningRate | None = None,
+        momentum: float | None = None,
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        _check_at_least_zero("SGD", "momentum", momentum)
-        _check_at_least_zero("SGD", "weight_decay", weight_decay)
-        if nesterov and momentum == 0.0:
-            raise ValueError("SGD: nesterov=True needs momentum > 0")
-        self.momentum = momentum
+        if momentum is None:
+            momentum = self.default_momentum
+        self.momentum = validate.non_negative(momentum, self._name, "momentum")
+        self.weight_decay = validate.non_negative(weight_decay, self._name, "weight_decay")
+        if nesterov and self.momentum == 0.0:
+            raise ValueError(f"{self._name}: nesterov=True needs momentum > 0")
         self.nesterov = nesterov
-        self.weight_decay = weight_decay
         self.velocities = [0.0] * len(self.params)
 
     def _update(self, i: int, data: float, grad: float, lr: float) -> float:
@@ -121,20 +147,27 @@ class SGD(Optimizer):
         return data - lr * grad
 
 
-class Adam(Optimizer):
+class Momentum(SGD, name="momentum"):
+    """SGD with momentum 0.9 (unless given): steps follow a running sum of gradients."""
+
+    default_momentum = 0.9
+
+
+class Adam(Optimizer, name="adam"):
     """Adam: steps scaled by running averages of the gradient and of its square.
 
     `weight_decay` adds weight_decay * p to the gradient (L2), as torch.optim.Adam does;
     for weight decay kept out of the averages, use AdamW.
     """
 
+    default_lr = 1e-3
     # AdamW shrinks the weights directly instead of adding to the gradient.
     _decoupled_weight_decay = False
 
     def __init__(
         self,
         params: Iterable[Value],
-        lr: LearningRate = 1e-3,
+        lr: LearningRate | None = None,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
@@ -145,11 +178,9 @@ class Adam(Optimizer):
         for k, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{self._name}: betas[{k}] must be in [0, 1), got {beta!r}")
-        _check_at_least_zero(self._name, "eps", eps)
-        _check_at_least_zero(self._name, "weight_decay", weight_decay)
         self.betas = betas
-        self.eps = eps
-        self.weight_decay = weight_decay
+        self.eps = validate.non_negative(eps, self._name, "eps")
+        self.weight_decay = validate.non_negative(weight_decay, self._name, "weight_decay")
         self.first_moments = [0.0] * len(self.params)
         self.second_moments = [0.0] * len(self.params)
 
@@ -170,7 +201,7 @@ class Adam(Optimizer):
         return data - lr * m_hat / (math.sqrt(v_hat) + self.eps)
 
 
-class AdamW(Adam):
+class AdamW(Adam, name="adamw"):
     """Adam with decoupled weight decay: each step first shrinks p by lr * weight_decay * p."""
 
     _decoupled_weight_decay = True
@@ -178,7 +209,7 @@ class AdamW(Adam):
     def __init__(
         self,
         params: Iterable[Value],
-        lr: LearningRate = 1e-3,
+        lr: LearningRate | None = None,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
@@ -186,13 +217,15 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
-class RMSprop(Optimizer):
+class RMSprop(Optimizer, name="rmsprop"):
     """RMSprop: steps divided by the root of a running average of squared gradients."""
+
+    default_lr = 1e-2
 
     def __init__(
         self,
         params: Iterable[Value],
-        lr: LearningRate = 1e-2,
+        lr: LearningRate | None = None,
         alpha: float = 0.99,
         eps: float = 1e-8,
         momentum: float = 0.0,
@@ -200,11 +233,9 @@ class RMSprop(Optimizer):
         super().__init__(params, lr)
         if not 0.0 <= alpha < 1.0:
             raise ValueError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
-        _check_at_least_zero("RMSprop", "eps", eps)
-        _check_at_least_zero("RMSprop", "momentum", momentum)
         self.alpha = alpha
-        self.eps = eps
-        self.momentum = momentum
+        self.eps = validate.non_negative(eps, self._name, "eps")
+        self.momentum = validate.non_negative(momentum, self._name, "momentum")
         self.square_averages = [0.0] * len(self.params)
         self.velocities = [0.0] * len(self.params)
 
@@ -227,8 +258,8 @@ def constant(lr: float) -> Schedule:
     >>> constant(0.1)(0), constant(0.1)(1000)
     (0.1, 0.1)
     """
-    _check_at_least_zero("constant", "lr", lr)
-    return lambda step: lr
+    rate = validate.non_negative(lr, "constant", "lr")
+    return lambda step: rate
 
 
 def linear(start: float, end: float, steps: int) -> Schedule:
@@ -268,18 +299,10 @@ def cosine(start: float, end: float, steps: int) -> Schedule:
 # ---- helpers ------------------------------------------------------------------------
 
 
-def _check_at_least_zero(where: str, name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a number, got {type(value).__name__}")
-    if not value >= 0.0:  # also catches NaN
-        raise ValueError(f"{where}: {name} must be >= 0, got {value!r}")
-
-
 def _check_schedule(where: str, start: float, end: float, steps: int) -> None:
-    _check_at_least_zero(where, "start", start)
-    _check_at_least_zero(where, "end", end)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"{where}: steps must be an int of at least 1, got {steps!r}")
+    validate.non_negative(start, where, "start")
+    validate.non_negative(end, where, "end")
+    validate.count(steps, where, "steps")
 
 
 def _progress(where: str, step: int, steps: int) -> float:

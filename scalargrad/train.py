@@ -21,38 +21,20 @@ import gc
 import math
 import numbers
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from scalargrad import losses, optim
+from scalargrad import losses, validate
 from scalargrad.data import batches
 from scalargrad.engine import Value, no_grad
+from scalargrad.losses import LOSSES, LossFunction
 from scalargrad.nn import Module, decision_threshold
-from scalargrad.optim import SGD, Adam, AdamW, RMSprop, Schedule
-
-LossFunction = Callable[[Any, Sequence[Any]], Value]
-
-LOSSES: dict[str, LossFunction] = {
-    "mse": losses.mse,
-    "hinge": losses.hinge,
-    "binary_cross_entropy": losses.binary_cross_entropy,
-    "binary_cross_entropy_with_logits": losses.binary_cross_entropy_with_logits,
-    "cross_entropy": losses.cross_entropy,
-}
-OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
-    "sgd": SGD,
-    "adam": Adam,
-    "adamw": AdamW,
-    "rmsprop": RMSprop,
-}
-# The learning rate each optimizer gets when fit() is given none: the optimizer's own
-# default, and for SGD (which has none) micrograd's demo's 0.1.
-DEFAULT_LRS = {"sgd": 0.1, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-2}
+from scalargrad.optim import OPTIMIZERS, Optimizer, Schedule
 
 
-class Optimizer(Protocol):
-    """What `fit` needs of an optimizer: scalargrad.optim's, or one of your own."""
+class Steppable(Protocol):
+    """What `fit` needs of an optimizer object: scalargrad.optim's, or one of your own."""
 
     def step(self) -> None: ...
 
@@ -79,7 +61,7 @@ def fit(
     y: Sequence[Any],
     *,
     loss: str | LossFunction | None = None,
-    optimizer: str | Optimizer = "sgd",
+    optimizer: str | Steppable = "sgd",
     lr: float | Schedule | None = None,
     epochs: int = 100,
     batch_size: int | None = None,
@@ -90,13 +72,14 @@ def fit(
 ) -> History:
     """Train `model` on samples `X` with targets `y` for `epochs` passes; return the History.
 
-    - `loss`: a name in `LOSSES` or a function `(outputs, targets) -> Value`, where
-      outputs are one Value per sample (a list of Values for a model with several
-      outputs). By default: cross_entropy for several outputs; for one output,
-      binary_cross_entropy after a sigmoid, hinge for targets in {-1, 1},
-      binary_cross_entropy_with_logits for targets in {0, 1}, mse otherwise.
-    - `optimizer`: "sgd" (the default, lr 0.1 unless given), "adam", "adamw",
-      "rmsprop", or an optimizer made on `model.parameters()` (then leave out `lr`).
+    - `loss`: a name in `scalargrad.losses.LOSSES` or a function
+      `(outputs, targets) -> Value`, where outputs are one Value per sample (a list
+      of Values for a model with several outputs). By default: cross_entropy for
+      several outputs; for one output, binary_cross_entropy after a sigmoid, hinge
+      for targets in {-1, 1}, binary_cross_entropy_with_logits for targets in {0, 1}, mse otherwise.
+    - `optimizer`: a name in `scalargrad.optim.OPTIMIZERS` ("sgd", the default, with
+      lr 0.1 unless given; "momentum", "adam", "adamw", "rmsprop"), or an optimizer
+      made on `model.parameters()` (then leave out `lr`).
     - `lr`: a number, or a schedule from `scalargrad.optim` (`linear(1.0, 0.1, 100)`).
     - `batch_size`: None trains on all samples at once (one step per epoch); a number
       splits each epoch into batches, reshuffled every epoch when `shuffle`.
@@ -105,17 +88,14 @@ def fit(
     - `progress`: a tqdm progress bar with the loss and accuracy (a widget in notebooks).
     """
     inputs, targets = _checked_samples("fit", model, X, y)
-    _check_count("fit", "epochs", epochs)
+    epochs = validate.count(epochs, "fit", "epochs")
     if batch_size is not None:
-        _check_count("fit", "batch_size", batch_size)
-    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0.0:
-        raise ValueError(f"fit: l2 must be a number >= 0, got {l2!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"fit: seed must be an int, got {seed!r} of type {type(seed).__name__}")
-    seed = int(seed)
+        batch_size = validate.count(batch_size, "fit", "batch_size")
+    l2 = validate.non_negative(l2, "fit", "l2")
+    seed = validate.integer(seed, "fit", "seed")
     loss_function = _loss_function(model, targets, loss)
     parameters = model.parameters()
-    optimizer = _optimizer(optimizer, parameters, lr)
+    stepper = _optimizer(optimizer, parameters, lr)
     is_labelled = _are_class_labels(targets, model.nout)
     threshold = decision_threshold(model)
 
@@ -140,11 +120,18 @@ def fit(
             for batch_inputs, batch_targets in epoch_batches:
                 outputs = [model(sample) for sample in batch_inputs]
                 batch_loss = loss_function(outputs, batch_targets)
+                if not isinstance(batch_loss, Value):
+                    raise TypeError(
+                        f"fit: the loss function returned {batch_loss!r} of type "
+                        f"{type(batch_loss).__name__}, not a Value, so there is nothing to "
+                        f"backpropagate; compute the loss from the outputs with Value "
+                        f"arithmetic (as scalargrad.losses does), not from their .data"
+                    )
                 if l2:
                     batch_loss = batch_loss + losses.l2_penalty(parameters, l2)
-                optimizer.zero_grad()
+                stepper.zero_grad()
                 batch_loss.backward()
-                optimizer.step()
+                stepper.step()
                 total_loss += batch_loss.data * len(batch_inputs)
                 if is_labelled:
                     correct += _count_correct(outputs, batch_targets, threshold)
@@ -196,17 +183,11 @@ def _checked_samples(
     where: str, model: Module, X: Sequence[Sequence[Any]], y: Sequence[Any] | None
 ) -> tuple[list[list[float]], list[Any]]:
     """X as rows of floats and y as a list, after checking sizes, widths and types."""
-    rows = X.tolist() if hasattr(X, "tolist") else list(X)
-    if not rows:
-        raise ValueError(f"{where}: X is empty; give at least one sample")
-    targets: list[Any] = []
-    if y is not None:
-        targets = y.tolist() if hasattr(y, "tolist") else list(y)
-        if len(rows) != len(targets):
-            raise ValueError(f"{where}: X has {len(rows)} samples but y has {len(targets)} targets")
-        targets = [_checked_target(where, i, t) for i, t in enumerate(targets)]
+    rows, targets = validate.samples(where, X, y)
+    targets = [_checked_target(where, i, t) for i, t in enumerate(targets)]
     checked = []
     for i, row in enumerate(rows):
+        validate.ordered(row, where, f"sample {i}")
         try:
             width = len(row)
         except TypeError:
@@ -217,33 +198,15 @@ def _checked_samples(
             raise ValueError(
                 f"{where}: sample {i} has {width} features, but the model takes {model.nin} inputs"
             )
-        try:
-            values = [Value(v).data for v in row]
-        except TypeError as error:
-            raise TypeError(f"{where}: sample {i}: {error}") from None
-        for v in values:
-            if not math.isfinite(v):
-                raise ValueError(f"{where}: sample {i} has {v}; inputs must be finite numbers")
-        checked.append(values)
+        checked.append([validate.finite_number(v, f"{where}: sample {i}") for v in row])
     return checked, targets
 
 
 def _checked_target(where: str, i: int, t: Any) -> int | float:
     """Target `i` as a Python int or float: any real number (NumPy's too) but a bool."""
-    # NumPy's bool is no numbers.Real, so this refuses it without importing NumPy.
-    if isinstance(t, bool) or not isinstance(t, numbers.Real):
-        raise TypeError(f"{where}: y[{i}] is {t!r}; targets must be numbers")
-    if isinstance(t, numbers.Integral):
+    if isinstance(t, numbers.Integral) and not isinstance(t, bool):
         return int(t)
-    value = float(t)
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: y[{i}] is {value}; targets must be finite numbers")
-    return value
-
-
-def _check_count(where: str, name: str, n: object) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{where}: {name} must be an int of at least 1, got {n!r}")
+    return validate.finite_number(t, f"{where}: y[{i}]")
 
 
 def _label_rule(nout: int) -> str:
@@ -290,6 +253,7 @@ def _count_correct(outputs: list[Any], targets: list[Any], threshold: float) -> 
 def _loss_function(
     model: Module, targets: list[Any], loss: str | LossFunction | None
 ) -> LossFunction:
+    """The loss function `loss` names (or is), or the default for the model and targets."""
     if loss is None:
         return LOSSES[_default_loss(model, targets)]
     if isinstance(loss, str):
@@ -315,15 +279,22 @@ def _default_loss(model: Module, targets: list[Any]) -> str:
 
 
 def _optimizer(
-    optimizer: str | Optimizer, parameters: list[Value], lr: float | Schedule | None
-) -> Optimizer:
+    optimizer: str | Steppable, parameters: list[Value], lr: float | Schedule | None
+) -> Steppable:
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"fit: optimizer must be one of {', '.join(OPTIMIZERS)} or an optimizer "
                 f"object, got {optimizer!r}"
             )
-        return OPTIMIZERS[optimizer](parameters, lr=DEFAULT_LRS[optimizer] if lr is None else lr)
+        return OPTIMIZERS[optimizer](parameters, lr=lr)
+    if isinstance(optimizer, type):
+        names = [name for name, cls in OPTIMIZERS.items() if cls is optimizer]
+        by_name = f"optimizer={names[0]!r}, or " if names else ""
+        raise TypeError(
+            f"fit: optimizer is the class {optimizer.__name__}, not an optimizer; pass "
+            f"{by_name}optimizer={optimizer.__name__}(model.parameters(), lr=...)"
+        )
     if lr is not None:
         raise ValueError("fit: lr is set on the optimizer object you passed; leave lr out of fit()")
     if not (
@@ -334,6 +305,14 @@ def _optimizer(
             f"fit: optimizer must be a name or have step() and zero_grad(), "
             f"got {type(optimizer).__name__}"
         )
+    if isinstance(optimizer, Optimizer):
+        held = {id(p) for p in optimizer.params}
+        if not any(id(p) in held for p in parameters):
+            raise ValueError(
+                f"fit: the {type(optimizer).__name__} holds none of the model's parameters, "
+                f"so training would change nothing; make it with "
+                f"{type(optimizer).__name__}(model.parameters(), ...) for this model"
+            )
     return optimizer
 
 

@@ -6,7 +6,10 @@ it was: `TypeError` for the wrong kind of thing, `ValueError` for a wrong value.
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Mapping, Set
+from typing import Any
 
 
 def real_number(x: object, where: str) -> float:
@@ -37,4 +40,100 @@ def _int_to_float(n: int, where: str) -> float:
         raise OverflowError(
             f"{where}: an int of {n.bit_length()} bits is too large for a float "
             f"(the largest is about 1.8e308)"
+        ) from None
+
+
+def count(n: object, where: str, name: str) -> int:
+    """`n` as an int of at least 1 (NumPy's ints too), or the error naming `name`.
+
+    >>> count(3, "MLP", "nin")
+    3
+    """
+    rule = f"{where}: {name} must be an int of at least 1, got {n!r}"
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{rule} of type {type(n).__name__}")
+    if n < 1:
+        raise ValueError(rule)
+    return int(n)
+
+
+def integer(n: object, where: str, name: str) -> int:
+    """`n` as an int (NumPy's ints too, not a bool), or a TypeError naming `name`.
+
+    >>> integer(-2, "fit", "seed")
+    -2
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an int, got {n!r} of type {type(n).__name__}")
+    return int(n)
+
+
+def non_negative(x: object, where: str, name: str) -> float:
+    """`x` as a finite float >= 0, or the error naming `name`.
+
+    >>> non_negative(0.5, "SGD", "momentum")
+    0.5
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a number, got {x!r} of type {type(x).__name__}")
+    value = float(x)
+    if value == math.inf:
+        raise ValueError(f"{where}: {name} must be a finite number, got {x!r}")
+    if not value >= 0.0:  # also refuses NaN
+        raise ValueError(f"{where}: {name} must be >= 0, got {x!r}")
+    return value
+
+
+def finite_number(x: object, where: str) -> float:
+    """`x` as a finite float, or the error naming `where` (TypeError, ValueError).
+
+    >>> finite_number(2, "load_state_dict['w0']")
+    2.0
+    """
+    value = real_number(x, where)
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, got {value!r}")
+    return value
+
+
+def samples(where: str, X: Any, y: Any | None) -> tuple[list[Any], list[Any]]:
+    """X and y as plain lists (NumPy arrays included), paired and non-empty (y may be
+    None, for predictions: then the list of targets is empty).
+
+    A set or a dict is refused: its order is not the order the samples were given in.
+
+    >>> samples("fit", [[0.0], [1.0]], [0, 1])
+    ([[0.0], [1.0]], [0, 1])
+    """
+    rows = _as_list(where, "X", X)
+    if not rows:
+        raise ValueError(f"{where}: X is empty; give at least one sample")
+    if y is None:
+        return rows, []
+    labels = _as_list(where, "y", y)
+    if len(rows) != len(labels):
+        raise ValueError(f"{where}: X has {len(rows)} samples but y has {len(labels)} targets")
+    return rows, labels
+
+
+def ordered(x: Any, where: str, name: str) -> None:
+    """A TypeError if `x` is a set or a mapping, whose order is not the one meant."""
+    if isinstance(x, (Set, Mapping)):
+        raise TypeError(
+            f"{where}: {name} is a {type(x).__name__}, which has no fixed order; "
+            f"pass a list or a tuple"
+        )
+
+
+def _as_list(where: str, name: str, items: Any) -> list[Any]:
+    ordered(items, where, name)
+    if hasattr(items, "tolist"):
+        listed: list[Any] = items.tolist()
+        return listed
+    try:
+        return list(items)
+    except TypeError:
+        raise TypeError(
+            f"{where}: {name} must be a list (or a NumPy array), got {items!r} of type "
+            f"{type(items).__name__}"
         ) from None

@@ -1,32 +1,35 @@
-"""Imports point one way: engine <- nn <- losses/optim <- train <- cli; viz reads engine/nn."""
+"""Imports point one way: engine <- nn <- losses/optim <- train <- demo <- cli; viz reads
+engine/nn. No cycle anywhere, lazy imports (inside functions) included."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import scalargrad
 
 PACKAGE = Path(scalargrad.__file__).parent
 
-# What each module may import from scalargrad at module level. Imports inside a
-# function (nn's Module.fit loading train when called) are deliberate and lazy.
+# What each module may import from scalargrad at module level.
 ALLOWED = {
     "validate": set(),
     "oplang": set(),
     "ops": {"oplang"},
     "engine": {"ops", "validate"},
-    "data": set(),
+    "data": {"validate"},
     "gradcheck": {"engine", "validate"},
     "nn": {"engine", "ops", "validate"},
     "losses": {"engine"},
-    "optim": {"engine"},
-    "train": {"engine", "nn", "losses", "optim", "data"},
-    "modelfile": {"engine", "nn"},
+    "optim": {"engine", "validate"},
+    "train": {"engine", "nn", "losses", "optim", "data", "validate"},
+    "safe_write": set(),
+    "modelfile": {"engine", "nn", "safe_write", "validate"},
     "torch_bridge": {"engine", "nn"},
     "formula": {"engine", "ops"},
+    "demo": {"engine", "nn", "losses", "optim", "train", "data", "modelfile", "safe_write", "viz"},
     "viz.graph": {"engine"},
     "viz.steps": {"engine", "viz.graph"},
     "viz.mlp": {"engine", "nn", "viz.graph"},
@@ -34,13 +37,29 @@ ALLOWED = {
 }
 
 
+def module_name(path: Path) -> str:
+    """'viz.graph' for scalargrad/viz/graph.py, 'viz' for scalargrad/viz/__init__.py."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts) or "scalargrad"
+
+
 def scalargrad_imports(path: Path, module_level_only: bool) -> set[str]:
-    """The scalargrad modules that a file imports ('nn', 'viz.graph', ...)."""
+    """The scalargrad modules that a file imports ('nn', 'viz.graph', ...).
+
+    `from scalargrad import validate` counts as importing 'validate'.
+    """
     tree = ast.parse(path.read_text())
     nodes = tree.body if module_level_only else list(ast.walk(tree))
     found = set()
     for node in nodes:
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "scalargrad":
+                found |= {
+                    alias.name
+                    for alias in node.names
+                    if (PACKAGE / alias.name).exists() or (PACKAGE / f"{alias.name}.py").exists()
+                }
+                continue
             names = [node.module]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -57,6 +76,24 @@ def test_each_module_imports_only_the_layers_below_it() -> None:
     for module, allowed in ALLOWED.items():
         path = PACKAGE / (module.replace(".", "/") + ".py")
         assert scalargrad_imports(path, module_level_only=True) <= allowed, module
+
+
+def test_the_import_graph_has_no_cycle_even_through_imports_inside_functions() -> None:
+    """Every import of every module, at any depth, points one way."""
+    graph = {
+        module_name(path): scalargrad_imports(path, module_level_only=False) - {"scalargrad"}
+        for path in PACKAGE.rglob("*.py")
+    }
+    # A package's __init__ re-exports its modules; it is above them, not beside them.
+    try:
+        list(TopologicalSorter(graph).static_order())
+    except CycleError as error:
+        raise AssertionError(f"import cycle: {' -> '.join(error.args[1])}") from None
+
+
+def test_nn_does_not_import_train_at_all() -> None:
+    """nn is below train: not even a lazy import points up."""
+    assert "train" not in scalargrad_imports(PACKAGE / "nn.py", module_level_only=False)
 
 
 def test_the_engine_imports_nothing_above_it_anywhere() -> None:

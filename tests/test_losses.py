@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from scalargrad import Value, gradcheck, topological_order
 from scalargrad.losses import (
+    LOSSES,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -430,3 +431,32 @@ def test_l2_penalty_refuses_a_negative_weight() -> None:
     """A negative weight would reward large parameters: ValueError."""
     with pytest.raises(ValueError, match=r"weight must be >= 0, got -0\.1"):
         l2_penalty(values([1.0]), -0.1)
+
+
+# ---- mistakes a learner makes -------------------------------------------------------------
+
+
+def test_one_output_and_one_target_instead_of_lists_is_explained() -> None:
+    """mse(out, 1.0) says to wrap them in lists, not that a Value has no len()."""
+    out = Value(0.5)
+    with pytest.raises(TypeError, match=r"mse: predictions must be a list .* mse\(\[output\]"):
+        mse(out, 1.0)
+    with pytest.raises(TypeError, match=r"hinge: targets must be a list"):
+        hinge([out], 1)
+
+
+def test_cross_entropy_of_a_one_output_model_is_explained() -> None:
+    """cross_entropy([out], [0]) says a row of logits is needed, and what to use instead."""
+    with pytest.raises(TypeError, match=r"sample 0's logits are .* use binary_cross_entropy_with"):
+        cross_entropy([Value(0.5)], [0])
+
+
+def test_every_loss_of_outputs_and_targets_is_registered_where_defined() -> None:
+    """LOSSES holds the losses fit can name, each by its own name."""
+    assert {
+        "mse": mse,
+        "binary_cross_entropy": binary_cross_entropy,
+        "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
+        "hinge": hinge,
+        "cross_entropy": cross_entropy,
+    } == LOSSES

@@ -192,15 +192,15 @@ def test_a_bad_file_is_a_value_error_that_says_what_is_wrong(mangle: Any, messag
         (
             ("weights", 0, "w", 0, 0),
             "0.5",
-            r"layer 0: w\[0\]\[0\] holds string .0\.5., not a number",
+            r"layer 0: w\[0\]\[0\] holds a JSON string .0\.5., not a number",
         ),
-        (("weights", 0, "w", 0, 0), True, "holds boolean True, not a number"),
+        (("weights", 0, "w", 0, 0), True, "holds a JSON boolean True, not a number"),
         (("weights", 0, "b", 0), 10**400, "too large for a float"),
         (("weights", 0, "b"), [0.0], "w has 3 rows and b has 1"),
         (("weights",), [], "has 2 layers but the file has weights for 0"),
         (("architecture", "nin"), 0, "nin must be at least 1"),
         (("architecture", "nin"), 3, "neuron 0 should have 3 weights"),
-        (("architecture", "nin"), "2", "'nin' should be a JSON integer, got a string"),
+        (("architecture", "nin"), "2", "'nin' should be a JSON integer, got a JSON string"),
         (("architecture", "activations"), ["relu"], "2 layers but 1 activations"),
     ],
 )
@@ -218,7 +218,7 @@ def test_nan_and_infinity_in_a_file_are_refused() -> None:
     text = json.dumps(_valid_document())
     first_weight = json.dumps(_valid_document()["weights"][0]["w"][0][0])
     for bad in ("NaN", "Infinity", "1e999"):
-        with pytest.raises(ValueError, match=r"not a valid weight|not a finite number"):
+        with pytest.raises(ValueError, match=r"not a valid weight|expected a finite number"):
             _load_bytes(text.replace(first_weight, bad, 1).encode("utf-8"))
 
 

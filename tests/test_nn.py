@@ -203,7 +203,7 @@ def test_a_sample_that_is_not_numbers_is_a_type_error() -> None:
 
 def test_bad_sizes_activations_and_inits_are_refused_with_clear_errors() -> None:
     """Each bad constructor argument gets an exception naming it."""
-    with pytest.raises(ValueError, match="nin must be at least 1"):
+    with pytest.raises(ValueError, match="nin must be an int of at least 1, got 0"):
         Neuron(0)
     with pytest.raises(TypeError, match="nin must be an int"):
         MLP("2", [1])
@@ -348,14 +348,34 @@ def test_every_model_is_a_module_with_its_input_and_output_widths() -> None:
         assert (model.nin, model.nout) == (nin, nout)
 
 
-def test_model_fit_trains_the_model_with_train_fit() -> None:
-    """model.fit(X, y, ...) is scalargrad.train.fit(model, X, y, ...)."""
-    from scalargrad.train import fit
+def test_numpy_ints_are_sizes_and_seeds_as_ints_are() -> None:
+    """MLP(2, [np.int64(3), 1], seed=np.int64(0)) is MLP(2, [3, 1], seed=0)."""
+    from_numpy = MLP(np.int64(2), [np.int64(3), 1], seed=np.int64(0))
+    assert from_numpy.nouts == [3, 1] and type(from_numpy.nouts[0]) is int
+    assert from_numpy.state_dict() == MLP(2, [3, 1], seed=0).state_dict()
+    assert Layer(np.int32(2), np.int32(2)).nout == 2
 
-    X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [1, 0, 1]
-    by_method = MLP(2, [4, 1], seed=0).fit(X, y, epochs=5, lr=0.1, progress=False)
-    by_function = fit(MLP(2, [4, 1], seed=0), X, y, epochs=5, lr=0.1, progress=False)
-    assert by_method.loss == by_function.loss
+
+@pytest.mark.parametrize("unordered", [{0.5, -1.0}, frozenset({0.5, -1.0}), {0.5: 1, -1.0: 2}])
+def test_a_set_or_a_dict_is_refused_as_an_input_because_it_has_no_order(
+    unordered: object,
+) -> None:
+    """Which number meets which weight would depend on hashing: a TypeError says so."""
+    for model in (MLP(2, [1], seed=0), Layer(2, 1), Neuron(2)):
+        with pytest.raises(TypeError, match="has no fixed order; pass a list or a tuple"):
+            model(unordered)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_load_state_dict_refuses_a_value_that_is_not_finite(bad: float) -> None:
+    """A NaN weight would make every output NaN: refused, as save and load refuse it."""
+    model = MLP(2, [1], seed=0)
+    state = model.state_dict()
+    before = dict(state)
+    state["L0.N0.b"] = bad
+    with pytest.raises(ValueError, match=r"load_state_dict\['L0.N0.b'\]: expected a finite"):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
 
 
 def test_an_activation_cannot_be_renamed_after_the_model_is_made() -> None:

@@ -86,11 +86,11 @@ def test_plot_loss_takes_a_plain_list_of_losses() -> None:
 
 def test_the_real_history_from_fit_plots() -> None:
     """scalargrad.train's History, from a few epochs of fit, plots as two panels."""
-    nn = pytest.importorskip("scalargrad.nn")
-    pytest.importorskip("scalargrad.train")
-    model = nn.MLP(2, [4, 1], seed=0)
+    from scalargrad import MLP, fit
+
+    model = MLP(2, [4, 1], seed=0)
     X, y = two_blobs()
-    history = model.fit(X, y, epochs=3, progress=False)
+    history = fit(model, X, y, epochs=3, progress=False)
     figure = plot_loss(history)
     assert len(figure.axes) == 2
     assert len(figure.axes[0].get_lines()[0].get_ydata()) == 3

@@ -10,7 +10,7 @@
 # %%
 # Show the matplotlib figures that cells return (plot_loss below).
 %matplotlib inline
-from scalargrad import Value
+from scalargrad import Value, fit
 from scalargrad.data import xor
 from scalargrad.nn import MLP, Layer, Neuron
 from scalargrad.viz import draw_graph, draw_mlp, plot_loss
@@ -163,7 +163,7 @@ draw_mlp(model, format="png")
 
 # %%
 fitted = MLP(2, [4, 4, 1], activation="tanh", seed=0)
-history = fitted.fit(X, targets, loss="mse", lr=learning_rate, epochs=50, progress=False)
+history = fit(fitted, X, targets, loss="mse", lr=learning_rate, epochs=50, progress=False)
 difference = max(abs(a - b) for a, b in zip(history.loss, hand_losses))
 print(f"final loss {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.0%}")
 print(f"largest difference from the hand loop: {difference:.1e}")
