@@ -94,11 +94,34 @@ FLOAT_NAMESPACE: dict[str, Any] = {
 }
 
 
-def python_function(source: str, namespace: dict[str, Any], name: str) -> Any:
-    """The function `name` defined by `source` (Python written from expressions)."""
-    scope = dict(namespace)
-    exec(compile(source, f"<op {name}>", "exec"), scope)
-    return scope[name]
+def float_evaluator(op: Any) -> Callable[..., tuple[float, tuple[float, ...]]]:
+    """`evaluate(x, y) -> (out, edges)` for an op of the table, on floats.
+
+    It is written out as Python from the op's expressions and compiled once, so the
+    engine calls one plain function per op. The op's `errors` are checked first; a
+    result that is infinite from finite inputs did not fit a float, and raises.
+    """
+    inputs = ", ".join(op.inputs)
+    finite = " and ".join(f"{x} - {x} == 0" for x in op.inputs)
+    edges = ", ".join(to_python(d, power="slope_pow") if d else "0.0" for d in op.derivatives)
+    checks = "".join(
+        f"    if {to_python(condition)}:\n        raise domain_error({i}, {inputs})\n"
+        for i, (condition, _, _) in enumerate(op.errors)
+    )
+    source = (
+        f"def evaluate({inputs}):\n{checks}"
+        f"    try:\n        out = {to_python(op.forward)}\n"
+        f"    except (OverflowError, ValueError) as error:\n"
+        f"        raise math_error(error, {inputs}) from None\n"
+        f"    if out - out != 0 and {finite}:\n"
+        f"        raise math_error(OverflowError(), {inputs})\n"
+        f"    return out, ({edges},)\n"
+    )
+    scope = {**FLOAT_NAMESPACE, "domain_error": op.domain_error, "math_error": op.math_error}
+    exec(compile(source, f"<op {op.name}>", "exec"), scope)
+    evaluate: Callable[..., tuple[float, tuple[float, ...]]] = scope["evaluate"]
+    evaluate.__doc__ = op.doc
+    return evaluate
 
 
 def _method_of(name: str) -> Callable[[Any], Any]:

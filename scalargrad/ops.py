@@ -47,35 +47,7 @@ class Op:
     )
 
     def __post_init__(self) -> None:
-        # `evaluate(x, y)` -> (out, edges) is written out as Python from the expressions
-        # and compiled once, so the engine calls one plain function per op. A result
-        # that is infinite from finite inputs did not fit a float: it raises there.
-        inputs = ", ".join(self.inputs)
-        finite = " and ".join(f"{x} - {x} == 0" for x in self.inputs)
-        edges = ", ".join(
-            oplang.to_python(d, power="slope_pow") if d else "0.0" for d in self.derivatives
-        )
-        checks = "".join(
-            f"    if {oplang.to_python(condition)}:\n        raise domain_error({i}, {inputs})\n"
-            for i, (condition, _, _) in enumerate(self.errors)
-        )
-        source = (
-            f"def evaluate({inputs}):\n{checks}"
-            f"    try:\n        out = {oplang.to_python(self.forward)}\n"
-            f"    except (OverflowError, ValueError) as error:\n"
-            f"        raise math_error(error, {inputs}) from None\n"
-            f"    if out - out != 0 and {finite}:\n"
-            f"        raise math_error(OverflowError(), {inputs})\n"
-            f"    return out, ({edges},)\n"
-        )
-        namespace = {
-            **oplang.FLOAT_NAMESPACE,
-            "domain_error": self._domain_error,
-            "math_error": self._math_error,
-        }
-        evaluate = oplang.python_function(source, namespace, "evaluate")
-        evaluate.__doc__ = self.doc
-        object.__setattr__(self, "evaluate", evaluate)
+        object.__setattr__(self, "evaluate", oplang.float_evaluator(self))
         value_edges = tuple(d and oplang.value_function(d) for d in self.derivatives)
         object.__setattr__(self, "_value_edges", value_edges)
 
@@ -109,11 +81,13 @@ class Op:
             return f"{inputs[0]} {self.symbol} {inputs[1]}"
         return f"-{inputs[0]}" if self.name == "neg" else f"{self.symbol}({inputs[0]})"
 
-    def _domain_error(self, index: int, *inputs: float) -> Exception:
+    def domain_error(self, index: int, *inputs: float) -> Exception:
+        """The exception for `inputs` failing the op's check `errors[index]`."""
         _, exception, message = self.errors[index]
         return exception(f"{self.symbol}: " + message.format(**dict(zip(self.inputs, inputs))))
 
-    def _math_error(self, error: Exception, *inputs: float) -> Exception:
+    def math_error(self, error: Exception, *inputs: float) -> Exception:
+        """The exception for `inputs` whose result overflowed or is undefined."""
         written = self.written(*(repr(x) for x in inputs))
         if isinstance(error, OverflowError):
             return OverflowError(f"{self.symbol}: {written} is too large for a float")
