@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import reduce
-from itertools import count
+from itertools import count, repeat
 from typing import Any, NamedTuple, Union
 
 from scalargrad.ops import FUSED_OPS, OPS, FusedOp, Op
@@ -73,9 +73,13 @@ _next_number = count().__next__
 
 def _unary_method(name: str) -> Callable[[Value], Value]:
     op = OPS[name]
+    evaluate = op.evaluate
 
     def method(self: Value) -> Value:
-        return _apply(op, self)
+        out, local_grads = evaluate(self._data)
+        if _grad_mode.enabled:
+            return _node(out, (self,), local_grads, op)
+        return _node(out, (), (), _MADE_UNDER_NO_GRAD)
 
     method.__name__, method.__doc__ = name, op.doc
     return method
@@ -85,7 +89,7 @@ def _binary_method(name: str, reflected: bool = False) -> Callable[[Value, Scala
     op = OPS[name]
 
     def method(self: Value, other: Scalar) -> Value:
-        other_value = _as_value(other, op.symbol)
+        other_value = other if isinstance(other, Value) else Value(real_number(other, op.symbol))
         return _apply(op, other_value, self) if reflected else _apply(op, self, other_value)
 
     method.__name__ = name
@@ -266,12 +270,12 @@ def _as_value(x: object, where: str) -> Value:
 _new_value = object.__new__
 
 
-def _apply(op: Op, *inputs: Value) -> Value:
-    """The Value that `op` makes from `inputs`, in the graph unless in no_grad()."""
-    data = [x._data for x in inputs]
-    out, local_grads = op.evaluate(*data)
+def _apply(op: Op, x: Value, y: Value) -> Value:
+    """The Value that a two-input `op` makes from x and y, in the graph unless in no_grad()."""
+    x_data, y_data = x._data, y._data
+    out, local_grads = op.evaluate(x_data, y_data)
     if _grad_mode.enabled:
-        return _node(out, inputs, local_grads, op)
+        return _node(out, (x, y), local_grads, op)
     return _node(out, (), (), _MADE_UNDER_NO_GRAD)
 
 
@@ -296,6 +300,10 @@ def topological_order(root: Value) -> list[Value]:
     Nodes are numbered as they are made, after their parents, so this is the nodes
     `root` reaches sorted by number: no recursion, a chain a million deep is fine.
     """
+    return _newest_first(root)[::-1]
+
+
+def _newest_first(root: Value) -> list[Value]:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     seen = {root}
@@ -305,16 +313,17 @@ def topological_order(root: Value) -> list[Value]:
             if parent not in seen:
                 seen.add(parent)
                 reached.append(parent)
-    reached.sort(key=_by_number)
-    if reached[-1] is not root:  # renumbered by a .data assignment since root was made
+    reached.sort(key=_by_number, reverse=True)
+    if reached[0] is not root:  # renumbered by a .data assignment since root was made
         raise RuntimeError(
-            f".data of {reached[-1]!r} was set after {root!r} was computed from it: "
+            f".data of {reached[0]!r} was set after {root!r} was computed from it: "
             f"gradients would mix old and new numbers, so compute it again"
         )
     return reached
 
 
 _by_number = operator.attrgetter("_number")
+_grad_so_far = operator.attrgetter("_grad_so_far")
 # While a walk runs, each node it reached holds its gradient so far in the slot
 # `_grad_so_far`: adding into a slot is about twice as fast as into a dict on the
 # walk's inner loop, the hottest loop of a training step (measured). One walk at a
@@ -325,15 +334,20 @@ _walk_lock = threading.RLock()
 def gradients(root: Value, create_graph: bool = False) -> dict[Value, Any]:
     """d(root)/d(node) for every node `root` depends on, writing no `.grad`.
 
-    The one gradient walk: `backward()` writes what it returns, and the pictures show
-    it. With `create_graph=True` the gradients are Values with graphs of their own,
+    The one gradient walk: `backward()` takes its results, and the pictures show
+    them. With `create_graph=True` the gradients are Values with graphs of their own,
     each edge recomputed as Values by the op table's derivative.
 
     >>> x = Value(3.0)
     >>> gradients(x * x)[x]
     6.0
     """
-    newest_first = topological_order(root)[::-1]
+    return dict(_walk(root, create_graph))
+
+
+def _walk(root: Value, create_graph: bool) -> list[tuple[Value, Any]]:
+    """(node, d(root)/d(node)) for every node `root` depends on, newest first."""
+    newest_first = _newest_first(root)
     with _walk_lock, _grad_enabled(create_graph or _grad_mode.enabled):
         # create_graph builds its graph even inside no_grad(), as PyTorch does.
         for node in newest_first:
@@ -349,7 +363,7 @@ def gradients(root: Value, create_graph: bool = False) -> dict[Value, Any]:
                     continue
                 for parent, edge in zip(node._prev, node._local_grads):
                     parent._grad_so_far += grad * edge  # the chain rule
-            return {node: node._grad_so_far for node in newest_first}
+            return list(zip(newest_first, map(_grad_so_far, newest_first)))
         finally:
             for node in newest_first:
                 node._grad_so_far = None
@@ -445,7 +459,8 @@ def dots(
     x_data = tuple(map(_data_of, xs))
     if biases is not None and len(biases) != len(weight_rows):
         raise ValueError(f"dot: {len(weight_rows)} rows of weights but {len(biases)} biases")
-    op = FUSED_OPS["dot"]
+    # Made here rather than through _fused_node: grad mode is read once per layer.
+    op = FUSED_OPS["dot"] if _grad_mode.enabled else _MADE_UNDER_NO_GRAD
     outs = []
     for i, weights in enumerate(weight_rows):
         ws = _values(weights, "dot")
@@ -453,13 +468,16 @@ def dots(
             raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
         w_data = tuple(map(_data_of, ws))
         products = map(operator.mul, w_data, x_data)
-        if biases is None:
+        if op is _MADE_UNDER_NO_GRAD:
+            bias = 0.0 if biases is None else _as_value(biases[i], "dot")._data
+            outs.append(_node(_add_left_to_right(products, bias), (), (), op))
+        elif biases is None:
             total = _add_left_to_right(products, 0.0)
-            outs.append(_fused_node(total, ws + xs, x_data + w_data, op))
+            outs.append(_node(total, ws + xs, x_data + w_data, op))
         else:
             b = _as_value(biases[i], "dot")
             total = _add_left_to_right(products, b._data)
-            outs.append(_fused_node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), op))
+            outs.append(_node(total, (*ws, *xs, b), (*x_data, *w_data, 1.0), op))
     return outs
 
 
@@ -475,9 +493,6 @@ _data_of = operator.attrgetter("_data")
 
 def _values(items: Iterable[Scalar], where: str) -> tuple[Value, ...]:
     values = tuple(items)
-    if set(map(type, values)) <= _ONLY_VALUES:  # as layers pass them: checked in C
+    if all(map(isinstance, values, repeat(Value))):  # as layers pass them: checked in C
         return values  # type: ignore[return-value]
     return tuple(_as_value(v, where) for v in values)
-
-
-_ONLY_VALUES = frozenset({Value})

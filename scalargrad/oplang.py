@@ -57,9 +57,10 @@ def parse(expression: str) -> ast.expr:
     return tree.body
 
 
-class _PowAsCall(ast.NodeTransformer):
+class _FloatPython(ast.NodeTransformer):
     # On floats `a ** b` becomes a call of math.pow: it raises for a negative base with
-    # a fractional exponent, where ** would give a complex number.
+    # a fractional exponent, where ** would give a complex number. `step` is written
+    # out in place: it is relu's edge, made for every relu of every sample.
     def __init__(self, function: str) -> None:
         self.function = function
 
@@ -69,6 +70,13 @@ class _PowAsCall(ast.NodeTransformer):
             return ast.Call(ast.Name(self.function, ast.Load()), [node.left, node.right], [])
         return node
 
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "step":
+            x = ast.unparse(node.args[0])
+            return parse(f"1.0 if {x} > 0.0 else 0.0 if {x} == {x} else {x}")
+        return node
+
 
 def to_python(expression: str, power: str = "pow") -> str:
     """The expression as Python source on floats, `**` written as a call of `power`.
@@ -76,7 +84,7 @@ def to_python(expression: str, power: str = "pow") -> str:
     >>> to_python("y * x ** (y - 1.0)")
     'y * pow(x, y - 1.0)'
     """
-    return ast.unparse(_PowAsCall(power).visit(parse(expression)))
+    return ast.unparse(_FloatPython(power).visit(parse(expression)))
 
 
 def slope_pow(base: float, exponent: float) -> float:
