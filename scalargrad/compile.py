@@ -37,7 +37,8 @@ from typing import Any, NamedTuple
 
 from scalargrad.engine import Value, is_grad_enabled, topological_order
 from scalargrad.engine import sum as value_sum
-from scalargrad.ops import FUNCTIONS, FUSED_OPS, OPS, FusedOp, Op
+from scalargrad.oplang import FLOAT_NAMESPACE, FUNCTIONS
+from scalargrad.ops import FUSED_OPS, FusedOp, Op
 
 
 class TraceMismatchError(RuntimeError):
@@ -125,7 +126,19 @@ def trace(
 # ---- names ----------------------------------------------------------------------------
 
 # Names the generated code uses itself.
-_RESERVED = {*FUNCTIONS, "pow", "np", "float", "theta", "grad", "saved", "out", "X", "dX"}
+_RESERVED = {
+    *FUNCTIONS,
+    "pow",
+    "slope_pow",
+    "np",
+    "float",
+    "theta",
+    "grad",
+    "saved",
+    "out",
+    "X",
+    "dX",
+}
 
 
 def _identifier(text: str, taken: set[str]) -> str:
@@ -146,9 +159,9 @@ def _identifier(text: str, taken: set[str]) -> str:
 def _scalar_names(graph: Graph, input_names: Sequence[str]) -> list[str]:
     taken: set[str] = set()
     names = [""] * len(graph.nodes)
-    for i, node in zip(graph.inputs, input_names):
+    for i, given in zip(graph.inputs, input_names):
         if i is not None:
-            names[i] = _identifier(graph.nodes[i].label or node, taken)
+            names[i] = _identifier(graph.nodes[i].label or given, taken)
     hidden = 0
     for i, node in enumerate(graph.nodes):
         if names[i] or node.kind == "constant":
@@ -214,27 +227,27 @@ class _Fold(ast.NodeTransformer):
 
 
 class _PythonPow(ast.NodeTransformer):
-    # On floats a ** b is written math.pow(a, b), as the engine computes it: it raises
-    # where ** would quietly give a complex number.
+    # On floats a ** b is a call, as the engine computes it: math.pow in a forward (it
+    # raises where ** would quietly give a complex number), oplang.slope_pow in an edge.
+    def __init__(self, power: str) -> None:
+        self.power = power
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
         if isinstance(node.op, ast.Pow):
-            return ast.Call(ast.Name("pow", ast.Load()), [node.left, node.right], [])
+            return ast.Call(ast.Name(self.power, ast.Load()), [node.left, node.right], [])
         return node
 
 
-_PYTHON_NAMESPACE: dict[str, Any] = {
-    "__builtins__": {},
-    "pow": math.pow,
-    "float": float,
-    **FUNCTIONS,
-}
+_PYTHON_NAMESPACE: dict[str, Any] = {**FLOAT_NAMESPACE, "float": float}
 
 
-def _python_expression(expression: str, operands: dict[str, ast.expr]) -> ast.expr:
+def _python_expression(
+    expression: str, operands: dict[str, ast.expr], power: str = "pow"
+) -> ast.expr:
     tree: ast.expr = ast.parse(expression, mode="eval").body
     tree = _Substitute(operands).visit(tree)
-    tree = _PythonPow().visit(tree)
+    tree = _PythonPow(power).visit(tree)
     return ast.fix_missing_locations(_Fold(_PYTHON_NAMESPACE).visit(tree))  # type: ignore[no-any-return]
 
 
@@ -349,9 +362,7 @@ def _needs_grad(graph: Graph, wanted: set[int]) -> set[int]:
     return needs
 
 
-def _edges(
-    node: Node, operand: Callable[[int], ast.expr], out: ast.expr
-) -> list[ast.expr | None]:
+def _edges(node: Node, operand: Callable[[int], ast.expr], out: ast.expr) -> list[ast.expr | None]:
     """d(node)/d(parent) for each parent, from the op table, as Python on floats."""
     parents = [operand(p) for p in node.parents]
     op = node.op
@@ -362,11 +373,15 @@ def _edges(
         for role, i in roles:
             partners = {"x_i": by_role.get(("x_i", i)), "w_i": by_role.get(("w_i", i))}
             known = {k: v for k, v in partners.items() if v is not None}
-            edges.append(_python_expression(op.derivatives[role], {**known, "out": out}))
+            edges.append(
+                _python_expression(op.derivatives[role], {**known, "out": out}, "slope_pow")
+            )
         return edges
     assert isinstance(op, Op)
     operands = {**dict(zip(op.inputs, parents)), "out": out}
-    return [None if d is None else _python_expression(d, operands) for d in op.derivatives]
+    return [
+        None if d is None else _python_expression(d, operands, "slope_pow") for d in op.derivatives
+    ]
 
 
 def _times(grad: ast.expr, derivative: ast.expr) -> ast.expr:
@@ -650,7 +665,7 @@ def _numpy_program(emitter: _Emitter) -> str:
                 backward.append(f"{name} = {share}")
                 return
             backward.append(f"{name} = np.zeros_like({pack.name})")
-        target = name if full else f"{name}{_columns(pack, cols)[len(pack.name):]}"
+        target = name if full else f"{name}{_columns(pack, cols)[len(pack.name) :]}"
         backward.append(f"{target} += {share}")
 
     def add_to_shared(i: int, share: str) -> None:
@@ -741,13 +756,21 @@ def _numpy_program(emitter: _Emitter) -> str:
         if f"g_{emitter.names[i]}" in emitter.started:
             _emit_shared_backward(emitter, i, operand, contribute_shared)
 
-    grad_x = "dX" if "dX" in emitter.started else ("np.zeros_like(X)" if emitter.want_input_grads else "None")
+    grad_x = (
+        "dX"
+        if "dX" in emitter.started
+        else ("np.zeros_like(X)" if emitter.want_input_grads else "None")
+    )
     lines = ["def forward(X, theta):"]
     lines += [f"    {line}" for line in forward]
     lines.append(f"    return {result}, {_tuple(defined)}")
     lines.append("")
     lines.append(f"def backward(saved, {backward_args}, grad):")
-    lines.append(f"    {_tuple(defined)[1:-1].rstrip(',')}, = saved" if len(defined) == 1 else f"    {', '.join(defined)} = saved")
+    lines.append(
+        f"    {_tuple(defined)[1:-1].rstrip(',')}, = saved"
+        if len(defined) == 1
+        else f"    {', '.join(defined)} = saved"
+    )
     lines += [f"    {line}" for line in views]
     lines += [f"    {line}" for line in backward]
     lines.append(f"    return {grad_x}")
@@ -762,7 +785,8 @@ def _emit_shared(emitter: _Emitter, i: int, operand: Any, theta: Any) -> None:
     if isinstance(op, FusedOp) and op.name == "dot" and _dot_over_parameters(emitter, node):
         n = len(node.parents) // 2
         ws, xs = node.parents[:n], node.parents[n : 2 * n]
-        text = f"{theta([emitter.theta_of[p] for p in ws])} @ {theta([emitter.theta_of[p] for p in xs])}"
+        w, x = (theta([emitter.theta_of[p] for p in ps]) for ps in (ws, xs))
+        text = f"{w} @ {x}"
         if len(node.parents) % 2:
             text = f"{operand([node.parents[-1]])[0]} + {text}"
         emitter.forward.append(f"{name} = {text}")
@@ -779,8 +803,10 @@ def _emit_shared(emitter: _Emitter, i: int, operand: Any, theta: Any) -> None:
 
 def _dot_over_parameters(emitter: _Emitter, node: Node) -> bool:
     n = len(node.parents) // 2
-    return _DOT_IS_BILINEAR and n > 1 and all(
-        emitter.graph.nodes[p].kind == "parameter" for p in node.parents[: 2 * n]
+    return (
+        _DOT_IS_BILINEAR
+        and n > 1
+        and all(emitter.graph.nodes[p].kind == "parameter" for p in node.parents[: 2 * n])
     )
 
 
@@ -796,7 +822,9 @@ def _emit_shared_backward(emitter: _Emitter, i: int, operand: Any, contribute: A
         if len(node.parents) % 2:
             contribute([node.parents[-1]], grad)
         return
-    _emit_edges(emitter, node, [[p] for p in node.parents], grad, emitter.names[i], operand, contribute)
+    _emit_edges(
+        emitter, node, [[p] for p in node.parents], grad, emitter.names[i], operand, contribute
+    )
 
 
 def _emit_edges(
@@ -816,7 +844,11 @@ def _emit_edges(
         by_role = {(role, i): x for (role, i), x in zip(roles, operands)}
         expressions: list[str | None] = [op.derivatives[role] for role, _ in roles]
         names = [
-            {k: v for k, v in (("x_i", by_role.get(("x_i", i))), ("w_i", by_role.get(("w_i", i)))) if v is not None}
+            {
+                k: v
+                for k, v in (("x_i", by_role.get(("x_i", i))), ("w_i", by_role.get(("w_i", i))))
+                if v is not None
+            }
             for _, i in roles
         ]
     else:
@@ -860,7 +892,9 @@ def _emit_pack_forward(
         assert isinstance(op, Op)
         source = emitter.lane_of.get(first.parents[0]) if first.parents else None
         is_activation = (
-            op.activation and source is not None and source[0].kind == "dense"
+            op.activation
+            and source is not None
+            and source[0].kind == "dense"
             and len(pack.lanes) == len(source[0].lanes)
         )
         pack.name = f"A{source[0].name[1:]}" if is_activation and source else emitter.fresh("H")
@@ -878,7 +912,9 @@ def _emit_pack_forward(
         terms = []
         for run in _runs(emitter, list(first.parents)):
             text, kind = operand(run)
-            terms.append(f"{text}.sum(axis=1, keepdims=True)" if kind == "lane" and len(run) > 1 else text)
+            terms.append(
+                f"{text}.sum(axis=1, keepdims=True)" if kind == "lane" and len(run) > 1 else text
+            )
         emitter.forward.append(f"{pack.name} = {' + '.join(terms)}")
     else:
         parents = [_code(operand([p])[0]) for p in first.parents]
@@ -911,7 +947,9 @@ def _runs(emitter: _Emitter, parents: list[int]) -> list[list[int]]:
     for p in parents:
         last = runs[-1] if runs else None
         if (
-            last is not None and emitter.varies[p] and emitter.varies[last[0]]
+            last is not None
+            and emitter.varies[p]
+            and emitter.varies[last[0]]
             and emitter.lane_of[p][0] is emitter.lane_of[last[0]][0]
             and emitter.lane_of[p][1] == emitter.lane_of[last[-1]][1] + 1
         ):
@@ -922,7 +960,11 @@ def _runs(emitter: _Emitter, parents: list[int]) -> list[list[int]]:
 
 
 def _emit_pack_backward(
-    emitter: _Emitter, pack: _Pack, operand: Any, contribute: Any, add_to_parameters: Any,
+    emitter: _Emitter,
+    pack: _Pack,
+    operand: Any,
+    contribute: Any,
+    add_to_parameters: Any,
     views: list[str],
 ) -> None:
     nodes = emitter.graph.nodes
@@ -1215,10 +1257,157 @@ def source(root: Value, inputs: Sequence[Value] = ()) -> str:
     >>> print(source((x * 2).tanh()).splitlines()[2])
         h1 = x * 2.0
     """
-    leaves = list(inputs) or [
-        v for v in topological_order(root) if not v.parents and v.label
-    ]
+    leaves = list(inputs) or [v for v in topological_order(root) if not v.parents and v.label]
     graph = trace([root], leaves)
     names = _scalar_names(graph, [v.label for v in leaves])
     args = [names[i] for i in graph.inputs if i is not None]
     return _scalar_program(graph, names, args, [])
+
+
+# ---- training ------------------------------------------------------------------------
+
+
+class TrainingStep:
+    """fit's step, compiled: the model over a batch as matrices, the loss sample by
+    sample, the L2 penalty once; gradients written into the parameters' `.grad`.
+
+    The model is traced on one sample. The loss is traced on one sample for each
+    target value (a loss's Python may branch on the target, as hinge does), and
+    losses whose graphs differ only in a number (mse's target) share one program
+    that reads the numbers per sample. The package's losses are means over samples,
+    so the batch's loss is the mean of these; the first step is compared with the
+    eager engine (`check_steps`), which would catch a loss or model for which it
+    is not.
+    """
+
+    def __init__(
+        self,
+        model: Callable[[list[Value]], Value | list[Value]],
+        samples: Sequence[Sequence[Value]],
+        targets: Sequence[Any],
+        parameters: Sequence[Value],
+        loss: Callable[[Any, Sequence[Any]], Value],
+        penalty: Callable[[], Value] | None = None,
+        check_steps: int = 1,
+    ) -> None:
+        import numpy as np
+
+        if not is_grad_enabled():
+            raise RuntimeError("compile: tracing records a graph, which no_grad() switches off")
+        self.model, self.loss, self.penalty = model, loss, penalty
+        self.parameters = list(parameters)
+        self.checks_left = check_steps
+        self.row_of = {id(sample): i for i, sample in enumerate(samples)}
+        self.X = np.array([[v.data for v in sample] for sample in samples], dtype=float)
+        inputs = [Value(x, label=f"x{i}") for i, x in enumerate(self.X[0].tolist())]
+        example = model(inputs)
+        outputs = [example] if isinstance(example, Value) else list(example)
+        self.n_outputs = len(outputs)
+        graph = trace(outputs, inputs, self.parameters)
+        self.layout = _layout(graph)
+        self.model_program = BatchProgram(graph, self.layout, want_input_grads=False)
+        self.theta_parameters = [self.parameters[k] for k in self.layout.order]
+
+        self.heads: list[BatchProgram] = []
+        head_of: dict[Any, tuple[int, list[float]]] = {}
+        structures: dict[Any, tuple[int, Graph]] = {}
+        example_outputs = [v.data for v in outputs]
+        for target in dict.fromkeys(targets):
+            leaves = [Value(x, label=f"o{i}") for i, x in enumerate(example_outputs)]
+            predictions = leaves[0] if self.n_outputs == 1 else leaves
+            head = trace([loss([predictions], [target])], leaves, self.parameters)
+            key = head.structure()
+            if key not in structures:
+                structures[key] = (len(structures), head)
+            group = structures[key][0]
+            constants = [i for i, n in enumerate(head.nodes) if n.kind == "constant"]
+            head_of[target] = (group, [head.nodes[i].data for i in constants])
+        # Within a group, a number that differs between targets is read per sample.
+        self.extra_columns: list[list[int]] = []
+        numbers_by_group: dict[int, list[list[float]]] = {}
+        for group, numbers in head_of.values():
+            numbers_by_group.setdefault(group, []).append(numbers)
+        for group, head in structures.values():
+            rows = numbers_by_group[group]
+            varying = [k for k in range(len(rows[0])) if len({r[k] for r in rows}) > 1]
+            self.extra_columns.append(varying)
+            self.heads.append(BatchProgram(_with_inputs(head, varying), self.layout, True))
+        self.group = np.array([head_of[t][0] for t in targets])
+        self.per_sample_numbers = [
+            np.array([[head_of[t][1][k] for k in varying] for t in targets])
+            for varying in self.extra_columns
+        ]
+        self.penalty_program = None
+        if penalty is not None:
+            self.penalty_program = BatchProgram(
+                trace([penalty()], [], self.parameters), self.layout, False
+            )
+
+    def __call__(
+        self, batch: Sequence[Sequence[Value]], targets: Sequence[Any]
+    ) -> tuple[float, Any]:
+        """One step's loss and outputs (a row per sample); writes each parameter's `.grad`."""
+        import numpy as np
+
+        rows = np.array([self.row_of[id(sample)] for sample in batch])
+        theta = np.array([p.data for p in self.theta_parameters])
+        grad = np.zeros_like(theta)
+        n = len(rows)
+        outputs, saved = self.model_program.forward(self.X[rows], theta)
+        d_outputs = np.empty_like(outputs)
+        total = 0.0
+        groups = self.group[rows]
+        for g, head in enumerate(self.heads):
+            chosen = np.flatnonzero(groups == g)
+            if not len(chosen):
+                continue
+            head_inputs = outputs[chosen]
+            if self.extra_columns[g]:
+                head_inputs = np.hstack([head_inputs, self.per_sample_numbers[g][rows[chosen]]])
+            losses, head_saved = head.forward(head_inputs, theta)
+            d_head = head.backward(head_saved, np.full((len(chosen), 1), 1.0 / n), grad)
+            d_outputs[chosen] = d_head[:, : self.n_outputs]
+            total += float(np.sum(losses))
+        loss = total * (1.0 / n)
+        self.model_program.backward(saved, d_outputs, grad)
+        if self.penalty_program is not None:
+            value, penalty_saved = self.penalty_program.forward(np.empty((1, 0)), theta)
+            self.penalty_program.backward(penalty_saved, 1.0, grad)
+            loss = loss + float(value)
+        for p, g in zip(self.theta_parameters, grad.tolist()):
+            p.grad = g
+        if self.checks_left > 0:
+            self.checks_left -= 1
+            self._compare_with_eager(batch, targets, loss)
+        return loss, outputs
+
+    def _compare_with_eager(
+        self, batch: Sequence[Sequence[Value]], targets: Sequence[Any], loss: float
+    ) -> None:
+        predictions = [self.model(list(sample)) for sample in batch]
+        eager = self.loss(predictions, list(targets))
+        if self.penalty is not None:
+            eager = eager + self.penalty()
+        grads = _eager_gradients(eager)
+        checks = [("the loss", eager.data, loss)] + [
+            (f"d(loss)/d{p.label or k}", grads.get(id(p), 0.0), p.grad)
+            for k, p in enumerate(self.parameters)
+        ]
+        for what, expected, got in checks:
+            if not _close(expected, got):
+                raise TraceMismatchError(
+                    f"compiled training: {what} is {got!r} compiled but {expected!r} eagerly. "
+                    f"The compiled step needs a model that builds the same graph for every "
+                    f"sample and a loss that is the mean of per-sample losses; train with "
+                    f"compile=False"
+                )
+
+
+def _with_inputs(graph: Graph, constants: list[int]) -> Graph:
+    """`graph` with its constants number `constants` (counted among constants) made inputs."""
+    positions = [i for i, n in enumerate(graph.nodes) if n.kind == "constant"]
+    chosen = [positions[k] for k in constants]
+    nodes = list(graph.nodes)
+    for i in chosen:
+        nodes[i] = Node("input", None, (), nodes[i].data, "")
+    return Graph(nodes, [*graph.inputs, *chosen], graph.parameters, graph.outputs)
