@@ -215,7 +215,10 @@ class _Fold(ast.NodeTransformer):
             if all(callable(self.namespace.get(name)) for name in names):
                 try:
                     value = eval(
-                        builtins.compile(ast.Expression(node), "<fold>", "eval"), self.namespace
+                        builtins.compile(
+                            ast.fix_missing_locations(ast.Expression(node)), "<fold>", "eval"
+                        ),
+                        self.namespace,
                     )
                 except (ArithmeticError, ValueError):
                     return node
@@ -656,6 +659,10 @@ def _numpy_program(emitter: _Emitter) -> str:
             index = emitter.constant_array(positions, "I")
             backward.append(f"np.add.at(grad, {index}, {share}{reduce})")
 
+    # An adjoint first set to another array (dH1 = dH4) shares it, so adding to it in
+    # place would change both: it is added to in place only once it owns its array.
+    owned: set[str] = set()
+
     def add_to(pack: _Pack, cols: list[int], share: str, full_shape: bool = True) -> None:
         name = f"d{pack.name}"
         full = cols == list(range(len(pack.lanes)))
@@ -663,8 +670,17 @@ def _numpy_program(emitter: _Emitter) -> str:
             emitter.started.add(name)
             if full and full_shape:
                 backward.append(f"{name} = {share}")
+                if not (share.isidentifier() or "[" in share):  # a new array, not a view
+                    owned.add(name)
                 return
             backward.append(f"{name} = np.zeros_like({pack.name})")
+            owned.add(name)
+        if full and name not in owned:
+            backward.append(f"{name} = {name} + {share}")
+            return
+        if name not in owned:
+            backward.append(f"{name} = {name}.copy()")
+            owned.add(name)
         target = name if full else f"{name}{_columns(pack, cols)[len(pack.name) :]}"
         backward.append(f"{target} += {share}")
 
