@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import inspect
 import keyword
 import math
@@ -188,6 +189,16 @@ def _number(x: float) -> ast.expr:
     return ast.Constant(x)
 
 
+_PARSED: dict[str, ast.expr] = {}
+
+
+def _parsed(expression: str) -> ast.expr:
+    """A fresh copy of the expression's tree (parsed once), to substitute into."""
+    if expression not in _PARSED:
+        _PARSED[expression] = ast.parse(expression, mode="eval").body
+    return copy.deepcopy(_PARSED[expression])
+
+
 class _Substitute(ast.NodeTransformer):
     """Put operands (as syntax trees) in place of the names x, y, out, w_i, x_i, b."""
 
@@ -196,7 +207,7 @@ class _Substitute(ast.NodeTransformer):
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
         operand = self.operands.get(node.id)
-        return node if operand is None else ast.parse(ast.unparse(operand), mode="eval").body
+        return node if operand is None else copy.deepcopy(operand)
 
 
 class _Fold(ast.NodeTransformer):
@@ -248,25 +259,21 @@ _PYTHON_NAMESPACE: dict[str, Any] = {**FLOAT_NAMESPACE, "float": float}
 def _python_expression(
     expression: str, operands: dict[str, ast.expr], power: str = "pow"
 ) -> ast.expr:
-    tree: ast.expr = ast.parse(expression, mode="eval").body
-    tree = _Substitute(operands).visit(tree)
+    tree = _Substitute(operands).visit(_parsed(expression))
     tree = _PythonPow(power).visit(tree)
     return ast.fix_missing_locations(_Fold(_PYTHON_NAMESPACE).visit(tree))  # type: ignore[no-any-return]
 
 
-def _expand_fused_forward(op: FusedOp, roles: dict[str, list[ast.expr]]) -> ast.expr:
-    """A fused op's forward with its `sum(term_i)` written out term by term, added left
-    to right after what stands before it, as the engine adds: b + w0 * x0 + w1 * x1."""
+def _expand_fused_forward(op: FusedOp, roles: dict[str, list[ast.expr]]) -> list[ast.expr]:
+    """A fused op's forward with its `sum(term_i)` written out term by term, to be added
+    left to right after what stands before it, as the engine adds: b, w0 * x0, w1 * x1."""
     tree = ast.parse(op.forward, mode="eval").body
     per_index = {k: v for k, v in roles.items() if k.endswith("_i")}
     count = len(next(iter(per_index.values())))
 
     def terms(call: ast.Call) -> list[ast.expr]:
-        template = ast.unparse(call.args[0])
         return [
-            _Substitute({k: v[i] for k, v in per_index.items()}).visit(
-                ast.parse(template, mode="eval").body
-            )
+            _Substitute({k: v[i] for k, v in per_index.items()}).visit(copy.deepcopy(call.args[0]))
             for i in range(count)
         ]
 
@@ -286,10 +293,28 @@ def _expand_fused_forward(op: FusedOp, roles: dict[str, list[ast.expr]]) -> ast.
         assert isinstance(tree.right, ast.Call)
         rest = terms(tree.right)
         first = _Substitute({"b": roles["b"][0]}).visit(tree.left) if "b" in roles else rest.pop(0)
-    total = first
-    for term in rest:
-        total = ast.BinOp(total, ast.Add(), term)
-    return total
+    return [first, *rest]
+
+
+# Terms per line of a long sum: a chain of a few hundred + would overflow the stack of
+# the compiler (and of ast.unparse); `h = h + ...` lines keep the left-to-right order.
+_TERMS_PER_LINE = 16
+
+
+def _sum_lines(name: str, terms: Sequence[str]) -> list[str]:
+    """`name = t0 + t1 + ...`, continued as `name = name + ...` every few terms."""
+    lines = []
+    for start in range(0, len(terms), _TERMS_PER_LINE):
+        chunk = list(terms[start : start + _TERMS_PER_LINE])
+        if start:
+            chunk.insert(0, name)
+        lines.append(f"{name} = {' + '.join(chunk)}")
+    return lines
+
+
+def _term(expression: ast.expr) -> str:
+    """A term of a sum as source: parenthesised where + would bind it otherwise."""
+    return ast.unparse(ast.BinOp(ast.Name("_", ast.Load()), ast.Add(), expression))[4:]
 
 
 def _fused_roles(op: FusedOp, parents: Sequence[ast.expr]) -> dict[str, list[ast.expr]]:
@@ -318,10 +343,11 @@ def _scalar_program(
             continue
         parents = [operand(p) for p in node.parents]
         if isinstance(node.op, FusedOp):
-            expression = _expand_fused_forward(node.op, _fused_roles(node.op, parents))
-        else:
-            assert isinstance(node.op, Op)
-            expression = _python_expression(node.op.forward, dict(zip(node.op.inputs, parents)))
+            terms = _expand_fused_forward(node.op, _fused_roles(node.op, parents))
+            lines += [f"    {line}" for line in _sum_lines(names[i], [_term(t) for t in terms])]
+            continue
+        assert isinstance(node.op, Op)
+        expression = _python_expression(node.op.forward, dict(zip(node.op.inputs, parents)))
         lines.append(f"    {names[i]} = {ast.unparse(expression)}")
 
     wanted = {i for i in [*graph.inputs, *graph.parameters] if i is not None}
@@ -450,8 +476,7 @@ class _NumPyForm(ast.NodeTransformer):
 
 
 def _numpy_expression(expression: str, operands: dict[str, ast.expr]) -> ast.expr:
-    tree: ast.expr = ast.parse(expression, mode="eval").body
-    tree = _Fold(_PYTHON_NAMESPACE).visit(_Substitute(operands).visit(tree))
+    tree = _Fold(_PYTHON_NAMESPACE).visit(_Substitute(operands).visit(_parsed(expression)))
     return ast.fix_missing_locations(_NumPyForm().visit(tree))  # type: ignore[no-any-return]
 
 
@@ -795,12 +820,10 @@ def _numpy_program(emitter: _Emitter) -> str:
 
 def _emit_shared(emitter: _Emitter, i: int, operand: Any, theta: Any) -> None:
     node = emitter.graph.nodes[i]
-    nodes = emitter.graph.nodes
     name = emitter.names[i]
     op = node.op
     if isinstance(op, FusedOp) and op.name == "dot" and _dot_over_parameters(emitter, node):
-        n = len(node.parents) // 2
-        ws, xs = node.parents[:n], node.parents[n : 2 * n]
+        ws, xs = _pairs_in_theta_order(emitter, node)
         w, x = (theta([emitter.theta_of[p] for p in ps]) for ps in (ws, xs))
         text = f"{w} @ {x}"
         if len(node.parents) % 2:
@@ -809,12 +832,23 @@ def _emit_shared(emitter: _Emitter, i: int, operand: Any, theta: Any) -> None:
         return
     parents = [_code(operand([p])[0]) for p in node.parents]
     if isinstance(op, FusedOp):
-        expression = _NumPyForm().visit(_expand_fused_forward(op, _fused_roles(op, parents)))
-    else:
-        assert isinstance(op, Op)
-        expression = _numpy_expression(op.forward, dict(zip(op.inputs, parents)))
-    del nodes
+        terms = _expand_fused_forward(op, _fused_roles(op, parents))
+        emitter.forward += _sum_lines(name, [_term(_NumPyForm().visit(t)) for t in terms])
+        return
+    assert isinstance(op, Op)
+    expression = _numpy_expression(op.forward, dict(zip(op.inputs, parents)))
     emitter.forward.append(f"{name} = {ast.unparse(expression)}")
+
+
+def _pairs_in_theta_order(emitter: _Emitter, node: Node) -> tuple[list[int], list[int]]:
+    """A dot's (weight, input) pairs sorted by where the weights sit in theta, so that
+    an L2 penalty over all parameters reads theta as one slice (NumPy's dot does not
+    add left to right anyway)."""
+    n = len(node.parents) // 2
+    pairs = sorted(
+        zip(node.parents[:n], node.parents[n : 2 * n]), key=lambda pair: emitter.theta_of[pair[0]]
+    )
+    return [w for w, _ in pairs], [x for _, x in pairs]
 
 
 def _dot_over_parameters(emitter: _Emitter, node: Node) -> bool:
@@ -831,8 +865,7 @@ def _emit_shared_backward(emitter: _Emitter, i: int, operand: Any, contribute: A
     grad = f"g_{emitter.names[i]}"
     op = node.op
     if isinstance(op, FusedOp) and op.name == "dot" and _dot_over_parameters(emitter, node):
-        n = len(node.parents) // 2
-        ws, xs = list(node.parents[:n]), list(node.parents[n : 2 * n])
+        ws, xs = _pairs_in_theta_order(emitter, node)
         contribute(ws, f"{grad} * {operand(xs)[0]}", True)
         contribute(xs, f"{grad} * {operand(ws)[0]}", True)
         if len(node.parents) % 2:
@@ -931,11 +964,11 @@ def _emit_pack_forward(
             terms.append(
                 f"{text}.sum(axis=1, keepdims=True)" if kind == "lane" and len(run) > 1 else text
             )
-        emitter.forward.append(f"{pack.name} = {' + '.join(terms)}")
+        emitter.forward += _sum_lines(pack.name, terms)
     else:
         parents = [_code(operand([p])[0]) for p in first.parents]
-        expression = _NumPyForm().visit(_expand_fused_forward(op, _fused_roles(op, parents)))
-        emitter.forward.append(f"{pack.name} = {ast.unparse(expression)}")
+        expanded = _expand_fused_forward(op, _fused_roles(op, parents))
+        emitter.forward += _sum_lines(pack.name, [_term(_NumPyForm().visit(t)) for t in expanded])
     defined.append(pack.name)
 
 
@@ -1353,6 +1386,7 @@ class TrainingStep:
             np.array([[head_of[t][1][k] for k in varying] for t in targets])
             for varying in self.extra_columns
         ]
+        self._last_groups: tuple[bytes, list[tuple[int, Any, Any, Any]]] | None = None
         self.penalty_program = None
         if penalty is not None:
             self.penalty_program = BatchProgram(
@@ -1367,35 +1401,66 @@ class TrainingStep:
 
         rows = np.array([self.row_of[id(sample)] for sample in batch])
         theta = np.array([p.data for p in self.theta_parameters])
-        grad = np.zeros_like(theta)
-        n = len(rows)
-        outputs, saved = self.model_program.forward(self.X[rows], theta)
-        d_outputs = np.empty_like(outputs)
-        total = 0.0
-        groups = self.group[rows]
-        for g, head in enumerate(self.heads):
-            chosen = np.flatnonzero(groups == g)
-            if not len(chosen):
-                continue
-            head_inputs = outputs[chosen]
-            if self.extra_columns[g]:
-                head_inputs = np.hstack([head_inputs, self.per_sample_numbers[g][rows[chosen]]])
-            losses, head_saved = head.forward(head_inputs, theta)
-            d_head = head.backward(head_saved, np.full((len(chosen), 1), 1.0 / n), grad)
-            d_outputs[chosen] = d_head[:, : self.n_outputs]
-            total += float(np.sum(losses))
-        loss = total * (1.0 / n)
-        self.model_program.backward(saved, d_outputs, grad)
-        if self.penalty_program is not None:
-            value, penalty_saved = self.penalty_program.forward(np.empty((1, 0)), theta)
-            self.penalty_program.backward(penalty_saved, 1.0, grad)
-            loss = loss + float(value)
+        loss, outputs, grad = self.loss_and_gradient(rows, theta)
         for p, g in zip(self.theta_parameters, grad.tolist()):
             p.grad = g
         if self.checks_left > 0:
             self.checks_left -= 1
             self._compare_with_eager(batch, targets, loss)
         return loss, outputs
+
+    def loss_and_gradient(self, rows: Any, theta: Any) -> tuple[float, Any, Any]:
+        """The loss, the outputs and d(loss)/d(theta) on samples number `rows`, all in
+        NumPy: `theta` holds the parameters in the order of `theta_parameters`."""
+        import numpy as np
+
+        grad = np.zeros_like(theta)
+        n = len(rows)
+        outputs, saved = self.model_program.forward(self.X[rows], theta)
+        if len(self.heads) == 1 and not self.extra_columns[0]:  # one program for every sample
+            losses, head_saved = self.heads[0].forward(outputs, theta)
+            seed = np.full((n, 1), 1.0 / n)
+            d_outputs = self.heads[0].backward(head_saved, seed, grad)[:, : self.n_outputs]
+            total = float(np.sum(losses))
+        else:
+            d_outputs = np.empty_like(outputs)
+            total = 0.0
+            for g, chosen, numbers, seed in self._groups(rows):
+                head_inputs = outputs[chosen]
+                if numbers is not None:
+                    head_inputs = np.hstack([head_inputs, numbers])
+                losses, head_saved = self.heads[g].forward(head_inputs, theta)
+                d_head = self.heads[g].backward(head_saved, seed, grad)
+                d_outputs[chosen] = d_head[:, : self.n_outputs]
+                total += float(np.sum(losses))
+        loss = total * (1.0 / n)
+        self.model_program.backward(saved, d_outputs, grad)
+        if self.penalty_program is not None:
+            value, penalty_saved = self.penalty_program.forward(np.empty((1, 0)), theta)
+            self.penalty_program.backward(penalty_saved, 1.0, grad)
+            loss = loss + float(value)
+        return loss, outputs, grad
+
+    def _groups(self, rows: Any) -> list[tuple[int, Any, Any, Any]]:
+        """For each loss program: its samples in `rows`, their numbers, their seeds.
+        Kept for the next call, which in full-batch training has the same rows."""
+        import numpy as np
+
+        key = rows.tobytes()
+        if self._last_groups is not None and self._last_groups[0] == key:
+            return self._last_groups[1]
+        n = len(rows)
+        groups = []
+        in_group = self.group[rows]
+        for g in range(len(self.heads)):
+            chosen = np.flatnonzero(in_group == g)
+            if len(chosen):
+                numbers = (
+                    self.per_sample_numbers[g][rows[chosen]] if self.extra_columns[g] else None
+                )
+                groups.append((g, chosen, numbers, np.full((len(chosen), 1), 1.0 / n)))
+        self._last_groups = (key, groups)
+        return groups
 
     def _compare_with_eager(
         self, batch: Sequence[Sequence[Value]], targets: Sequence[Any], loss: float
