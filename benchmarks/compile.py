@@ -280,7 +280,7 @@ def main() -> None:
         "full-batch SGD; median ms per step"
     )
     scalar_seconds, scalar_compile = compiled_scalar(STEPS)
-    step, seconds_to_compile = training_step()
+    _, seconds_to_compile = training_step()
     rows: list[tuple[str, list[float] | None]] = [
         ("scalargrad fit (eager)", eager_fit(args.eager_steps, compiled=False)),
         ("scalargrad fit(compile=True)", eager_fit(STEPS, compiled=True)),
