@@ -9,10 +9,11 @@
 
 The pictures live in `scalargrad.viz` (imported on its own, as it loads matplotlib);
 datasets, losses and optimizers in `scalargrad.data`, `.losses` and `.optim`.
-`scalargrad.sum` (one fused node) is left out of `__all__`, so that
-`from scalargrad import *` does not replace Python's own `sum`.
+`scalargrad.sum` (one fused node) and `scalargrad.compile` are left out of `__all__`,
+so that `from scalargrad import *` does not replace Python's own `sum` and `compile`.
 """
 
+from scalargrad.compile import compile as compile  # likewise: Python has its own compile
 from scalargrad.engine import (
     Value,
     dot,

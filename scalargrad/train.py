@@ -69,6 +69,7 @@ def fit(
     shuffle: bool = True,
     seed: int = 0,
     progress: bool = True,
+    compile: bool = False,
 ) -> History:
     """Train `model` on samples `X` with targets `y` for `epochs` passes; return the History.
 
@@ -86,6 +87,11 @@ def fit(
     - `l2`: adds `l2 * sum(p * p)` over the parameters to the loss.
     - `seed`: an int that fixes the shuffling of the batches (epoch k uses seed + k).
     - `progress`: a tqdm progress bar with the loss and accuracy (a widget in notebooks).
+    - `compile`: trace the model and the loss once and train through NumPy, each layer
+      a matrix product over the batch (`scalargrad.compile.TrainingStep`): the same
+      numbers to rounding, many times faster. The model must build the same graph for
+      every sample and the loss be a mean over samples, as the package's are; the
+      first step is checked against the eager engine.
     """
     inputs, targets = _checked_samples("fit", model, X, y)
     epochs = validate.count(epochs, "fit", "epochs")
@@ -101,6 +107,12 @@ def fit(
 
     # Samples become leaf Values once, not once per epoch.
     samples = [[Value(v) for v in row] for row in inputs]
+    compiled_step = None
+    if compile:
+        from scalargrad.compile import TrainingStep  # only when asked for: it loads NumPy
+
+        penalty = (lambda: losses.l2_penalty(parameters, l2)) if l2 else None
+        compiled_step = TrainingStep(model, samples, targets, parameters, loss_function, penalty)
     history = History()
     bar = _progress_bar(epochs, progress)
     # Graphs here hold no reference cycles and die by reference counting; the cyclic
@@ -118,6 +130,13 @@ def fit(
             total_loss = 0.0
             correct = 0
             for batch_inputs, batch_targets in epoch_batches:
+                if compiled_step is not None:  # writes each parameter's .grad
+                    loss_value, scores = compiled_step(batch_inputs, batch_targets)
+                    stepper.step()
+                    total_loss += loss_value * len(batch_inputs)
+                    if is_labelled:
+                        correct += _count_correct_scores(scores.tolist(), batch_targets, threshold)
+                    continue
                 outputs = [model(sample) for sample in batch_inputs]
                 batch_loss = loss_function(outputs, batch_targets)
                 if not isinstance(batch_loss, Value):
@@ -245,6 +264,13 @@ def _count_correct(outputs: list[Any], targets: list[Any], threshold: float) -> 
     if outputs and isinstance(outputs[0], Value):
         return sum((out.data > threshold) == (t > 0) for out, t in zip(outputs, targets))
     return sum(_predicted_class(out, threshold) == t for out, t in zip(outputs, targets))
+
+
+def _count_correct_scores(scores: list[list[float]], targets: list[Any], threshold: float) -> int:
+    """`_count_correct` for outputs given as numbers, a row of scores per sample."""
+    if len(scores[0]) == 1:
+        return sum((row[0] > threshold) == (t > 0) for row, t in zip(scores, targets))
+    return sum(row.index(max(row)) == t for row, t in zip(scores, targets))
 
 
 # ---- choosing the loss and the optimizer ----------------------------------------------

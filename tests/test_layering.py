@@ -30,6 +30,7 @@ ALLOWED = {
     "torch_bridge": {"engine", "nn"},
     "formula": {"engine", "ops"},
     "demo": {"engine", "nn", "losses", "optim", "train", "data", "modelfile", "safe_write", "viz"},
+    "compile": {"engine", "ops", "oplang"},
     "viz.graph": {"engine"},
     "viz.steps": {"engine", "viz.graph"},
     "viz.mlp": {"engine", "nn", "viz.graph"},

@@ -1,0 +1,315 @@
+"""Compiled training against eager, PyTorch, JAX and micrograd, side by side in one run.
+
+Run with `.venv/bin/python benchmarks/compile.py`. Medians of milliseconds per step
+on the standard workload: moons(100, noise=0.1), MLP(2, [16, 16, 1]), hinge loss +
+1e-4 * sum(p * p), full-batch SGD with the learning rate falling from 1.0 to 0.1:
+
+  - eager `fit`;
+  - `fit(..., compile=True)`: the compiled batch step, with the package's optimizer
+    updating each parameter Value;
+  - the compiled scalar code: the whole step's graph traced once (its samples are
+    numbers in the code) as straight-line Python on floats, then an SGD update;
+  - the compiled batch step alone: `TrainingStep.loss_and_gradient` on a NumPy
+    array of parameters, and the SGD update on that array;
+  - PyTorch, vectorised (one thread), and JAX, the whole step jitted: the same
+    matrix formulation written by hand, float64, the update included;
+  - micrograd (the PyPI package), on the same scalar graph.
+
+Then MLP(64, [32, 10]) with softmax cross-entropy over 1,000 samples in 10 classes,
+shuffled batches of 32: seconds per epoch, compiled batch step against vectorised
+PyTorch; and the time to trace and compile, with the step after which it has paid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from machine import describe  # benchmarks/machine.py, beside this script
+
+from scalargrad import MLP, Value, compile, fit, losses
+from scalargrad.compile import TrainingStep
+from scalargrad.data import batches, moons
+from scalargrad.optim import linear
+
+STEPS = 100
+L2 = 1e-4
+schedule = linear(1.0, 0.1, STEPS)
+
+
+def median_ms(seconds: list[float]) -> float:
+    return statistics.median(seconds) * 1000.0
+
+
+def timed_steps(step: Callable[[int], None], steps: int) -> list[float]:
+    seconds = []
+    for k in range(steps):
+        start = time.perf_counter()
+        step(k)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def standard_data() -> tuple[list[list[float]], list[int], list[float]]:
+    X, y = moons(100, noise=0.1)
+    signs = [1.0 if t == 1 else -1.0 for t in y]
+    return X, y, signs
+
+
+def eager_fit(steps: int, compiled: bool) -> list[float]:
+    X, y, _ = standard_data()
+    model = MLP(2, [16, 16, 1], seed=0)
+    history = fit(
+        model, X, y, loss="hinge", lr=schedule, l2=L2, epochs=steps, progress=False,
+        compile=compiled,
+    )  # fmt: skip
+    return history.seconds[1:] if compiled else history.seconds  # compiled: 1st is checked
+
+
+def training_step() -> tuple[TrainingStep, float]:
+    """The standard workload's compiled step, and the seconds it took to make."""
+    X, y, _ = standard_data()
+    model = MLP(2, [16, 16, 1], seed=0)
+    parameters = model.parameters()
+    samples = [[Value(v) for v in row] for row in X]
+    start = time.perf_counter()
+    step = TrainingStep(
+        model, samples, y, parameters, losses.hinge, lambda: losses.l2_penalty(parameters, L2)
+    )
+    return step, time.perf_counter() - start
+
+
+def compiled_batch(steps: int) -> list[float]:
+    step, _ = training_step()
+    theta = np.array([p.data for p in step.theta_parameters])
+    rows = np.arange(len(step.X))
+
+    def one(k: int) -> None:
+        nonlocal theta
+        _, _, grad = step.loss_and_gradient(rows, theta)
+        theta = theta - schedule(k) * grad
+
+    return timed_steps(one, steps)
+
+
+def compiled_scalar(steps: int) -> tuple[list[float], float]:
+    """The whole full-batch step as straight-line Python; and seconds to compile it."""
+    X, y, _ = standard_data()
+    model = MLP(2, [16, 16, 1], seed=0)
+    parameters = model.parameters()
+
+    def loss() -> Value:
+        outputs = [model(row) for row in X]
+        return losses.hinge(outputs, y) + losses.l2_penalty(parameters, L2)
+
+    start = time.perf_counter()
+    compiled = compile(loss, [], parameters)
+    seconds_to_compile = time.perf_counter() - start
+
+    def one(k: int) -> None:
+        lr = schedule(k)
+        for p, g in zip(parameters, compiled().parameter_grads):
+            p.data -= lr * g
+
+    return timed_steps(one, steps), seconds_to_compile
+
+
+def initial_layers() -> list[tuple[np.ndarray, np.ndarray]]:
+    """MLP(2, [16, 16, 1], seed=0)'s initial weights, as matrices for the vectorised peers."""
+    model = MLP(2, [16, 16, 1], seed=0)
+    return [
+        (
+            np.array([[w.data for w in n.w] for n in layer.neurons]),
+            np.array([n.b.data for n in layer.neurons]),
+        )
+        for layer in model.layers
+    ]
+
+
+def torch_vectorised(steps: int) -> list[float]:
+    import torch
+
+    torch.set_num_threads(1)
+    X, _, signs = standard_data()
+    inputs = torch.tensor(X, dtype=torch.float64)
+    t = torch.tensor(signs, dtype=torch.float64)
+    params = [
+        torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        for layer in initial_layers() for a in layer
+    ]  # fmt: skip
+
+    def one(k: int) -> None:
+        W1, b1, W2, b2, W3, b3 = params
+        h = torch.relu(inputs @ W1.T + b1)
+        h = torch.relu(h @ W2.T + b2)
+        score = (h @ W3.T + b3)[:, 0]
+        loss = torch.relu(1.0 - t * score).mean() + L2 * sum((p * p).sum() for p in params)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= schedule(k) * p.grad
+
+    return timed_steps(one, steps)
+
+
+def jax_jitted(steps: int) -> list[float] | None:
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    X, _, signs = standard_data()
+    inputs, t = jnp.array(X), jnp.array(signs)
+    params = [jnp.array(a) for layer in initial_layers() for a in layer]
+
+    def loss(params: list[Any]) -> Any:
+        W1, b1, W2, b2, W3, b3 = params
+        h = jax.nn.relu(inputs @ W1.T + b1)
+        h = jax.nn.relu(h @ W2.T + b2)
+        score = (h @ W3.T + b3)[:, 0]
+        penalty = sum((p * p).sum() for p in params)
+        return jax.nn.relu(1.0 - t * score).mean() + L2 * penalty
+
+    @jax.jit
+    def step(params: list[Any], lr: float) -> list[Any]:
+        grads = jax.grad(loss)(params)
+        return [p - lr * g for p, g in zip(params, grads)]
+
+    jax.block_until_ready(step(params, 1.0))  # compiled here, outside the timing
+
+    def one(k: int) -> None:
+        nonlocal params
+        params = jax.block_until_ready(step(params, schedule(k)))
+
+    return timed_steps(one, steps)
+
+
+def micrograd(steps: int) -> list[float] | None:
+    try:
+        from train import micrograd_steps  # benchmarks/train.py
+    except ImportError:
+        return None
+    X, y, _ = standard_data()
+    try:
+        return micrograd_steps(X, y, steps)
+    except ImportError:
+        return None
+
+
+# ---- MLP(64, [32, 10]), cross-entropy, batches of 32 ---------------------------------
+
+
+def blobs(n: int = 1000, width: int = 64, classes: int = 10) -> tuple[list[list[float]], list[int]]:
+    rng = random.Random(0)
+    centres = [[rng.gauss(0.0, 1.0) for _ in range(width)] for _ in range(classes)]
+    y = [i % classes for i in range(n)]
+    X = [[c + rng.gauss(0.0, 1.5) for c in centres[label]] for label in y]
+    return X, y
+
+
+def epoch_batches(n: int, epoch: int) -> list[list[int]]:
+    order = list(range(n))
+    return [rows for rows, _ in batches(order, order, 32, shuffle=True, seed=epoch)]
+
+
+def wide_compiled(epochs: int) -> list[float]:
+    X, y = blobs()
+    model = MLP(64, [32, 10], seed=0)
+    samples = [[Value(v) for v in row] for row in X]
+    step = TrainingStep(model, samples, y, model.parameters(), losses.cross_entropy)
+    theta = np.array([p.data for p in step.theta_parameters])
+    seconds = []
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        for rows in epoch_batches(len(X), epoch):
+            _, _, grad = step.loss_and_gradient(np.array(rows), theta)
+            theta = theta - 0.1 * grad
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def wide_torch(epochs: int) -> list[float]:
+    import torch
+
+    torch.set_num_threads(1)
+    X, y = blobs()
+    inputs = torch.tensor(X, dtype=torch.float64)
+    targets = torch.tensor(y)
+    model = MLP(64, [32, 10], seed=0)
+    params = [
+        torch.tensor(np.array(a), dtype=torch.float64, requires_grad=True)
+        for layer in model.layers
+        for a in ([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons])
+    ]
+    seconds = []
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        for rows in epoch_batches(len(X), epoch):
+            index = torch.tensor(rows)
+            W1, b1, W2, b2 = params
+            h = torch.relu(inputs[index] @ W1.T + b1)
+            loss = torch.nn.functional.cross_entropy(h @ W2.T + b2, targets[index])
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                for p in params:
+                    p -= 0.1 * p.grad
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def main() -> None:
+    """Run every engine on the two workloads and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eager-steps", type=int, default=10)
+    parser.add_argument("--micrograd-steps", type=int, default=3)
+    args = parser.parse_args()
+
+    print(describe())
+    print(
+        "standard workload: moons(100), MLP(2, [16, 16, 1]), hinge + 1e-4 L2, "
+        "full-batch SGD; median ms per step"
+    )
+    scalar_seconds, scalar_compile = compiled_scalar(STEPS)
+    _, seconds_to_compile = training_step()
+    rows: list[tuple[str, list[float] | None]] = [
+        ("scalargrad fit (eager)", eager_fit(args.eager_steps, compiled=False)),
+        ("scalargrad fit(compile=True)", eager_fit(STEPS, compiled=True)),
+        ("compiled scalar code (floats)", scalar_seconds),
+        ("compiled batch step (NumPy)", compiled_batch(STEPS)),
+        ("PyTorch, vectorised, 1 thread", torch_vectorised(STEPS)),
+        ("JAX, whole step jitted", jax_jitted(STEPS)),
+        ("micrograd", micrograd(args.micrograd_steps)),
+    ]
+    for name, seconds in rows:
+        figure = "not installed" if seconds is None else f"{median_ms(seconds):10.3f} ms"
+        print(f"  {name:32s} {figure}")
+    eager_ms = median_ms(rows[0][1] or [])
+    batch_ms = median_ms(rows[3][1] or [])
+    paid = seconds_to_compile * 1000.0 / (eager_ms - batch_ms)
+    print(
+        f"  trace + compile: batch step {seconds_to_compile * 1000:.0f} ms (paid for after "
+        f"{paid:.1f} steps), scalar code {scalar_compile * 1000:.0f} ms"
+    )
+    jax_seconds = rows[5][1]
+    if jax_seconds is not None:
+        verdict = "faster" if batch_ms < median_ms(jax_seconds) else "SLOWER"
+        print(f"  compiled batch step is {verdict} than JAX's jitted step in this run")
+
+    print("MLP(64, [32, 10]), cross-entropy, 1,000 samples, batches of 32; median s per epoch")
+    compiled_epochs, torch_epochs = wide_compiled(5), wide_torch(5)
+    print(f"  {'compiled batch step (NumPy)':32s} {statistics.median(compiled_epochs):10.4f} s")
+    print(f"  {'PyTorch, vectorised, 1 thread':32s} {statistics.median(torch_epochs):10.4f} s")
+
+
+if __name__ == "__main__":
+    main()
