@@ -13,6 +13,9 @@ import math
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -74,7 +77,39 @@ def _import_pygraphviz() -> Any:
         import pygraphviz
     except ImportError as error:
         raise GraphvizNotFoundError(INSTALL_HINT) from error
+    _start_fontconfig(pygraphviz)
     return pygraphviz
+
+
+_fontconfig_lock = threading.Lock()
+_fontconfig_started = False
+
+
+def _start_fontconfig(pygraphviz: Any) -> None:
+    """Start the fontconfig inside pygraphviz once, keeping its "Fontconfig warning:" lines.
+
+    The fontconfig that pygraphviz's wheels bundle (2.13) reads every file in the system's
+    /usr/share/fontconfig/conf.avail when it starts, and warns on this process's stderr
+    about elements newer than itself (`reset-dirs` there on Debian 12): harmless, and
+    nothing a user can act on. Anything else it prints still reaches stderr.
+    """
+    global _fontconfig_started
+    with _fontconfig_lock:
+        if _fontconfig_started:
+            return
+        with tempfile.TemporaryFile() as held:
+            sys.stderr.flush()
+            stderr = os.dup(2)
+            os.dup2(held.fileno(), 2)
+            try:
+                pygraphviz.AGraph(string="digraph { a }").draw(format="svg", prog="dot")
+            finally:
+                os.dup2(stderr, 2)
+                os.close(stderr)
+            held.seek(0)
+            lines = held.read().decode("utf-8", "replace").splitlines(keepends=True)
+        sys.stderr.write("".join(x for x in lines if not x.startswith("Fontconfig warning:")))
+        _fontconfig_started = True
 
 
 def render(source: str, format: str) -> bytes:
