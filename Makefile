@@ -36,9 +36,10 @@ $(LAB_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[lab]'
 	touch $(LAB_STAMP)
 
-# JupyterLab from the `lab` extra, opened on the notebooks; Ctrl-C stops it.
+# JupyterLab from the `lab` extra, opened on the notebooks; Ctrl-C stops it. It refuses
+# to run as root unless told to, and containers often run as root.
 lab: $(LAB_STAMP)
-	$(PY) -m jupyter lab --notebook-dir=notebooks
+	$(PY) -m jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Re-run every notebook in a fresh kernel and commit-ready outputs from notebooks/src/.
 notebooks: $(STAMP)
