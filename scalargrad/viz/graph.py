@@ -77,7 +77,6 @@ def _import_pygraphviz() -> Any:
         import pygraphviz
     except ImportError as error:
         raise GraphvizNotFoundError(INSTALL_HINT) from error
-    _start_fontconfig(pygraphviz)
     return pygraphviz
 
 
@@ -86,7 +85,7 @@ _fontconfig_started = False
 
 
 def _start_fontconfig(pygraphviz: Any) -> None:
-    """Start the fontconfig inside pygraphviz once, keeping its "Fontconfig warning:" lines.
+    """Start the fontconfig inside pygraphviz once, holding back its "Fontconfig warning:" lines.
 
     The fontconfig that pygraphviz's wheels bundle (2.13) reads every file in the system's
     /usr/share/fontconfig/conf.avail when it starts, and warns on this process's stderr
@@ -99,16 +98,16 @@ def _start_fontconfig(pygraphviz: Any) -> None:
             return
         with tempfile.TemporaryFile() as held:
             sys.stderr.flush()
-            stderr = os.dup(2)
+            saved_stderr = os.dup(2)
             os.dup2(held.fileno(), 2)
             try:
                 pygraphviz.AGraph(string="digraph { a }").draw(format="svg", prog="dot")
             finally:
-                os.dup2(stderr, 2)
-                os.close(stderr)
+                os.dup2(saved_stderr, 2)
+                os.close(saved_stderr)
             held.seek(0)
             lines = held.read().decode("utf-8", "replace").splitlines(keepends=True)
-        sys.stderr.write("".join(x for x in lines if not x.startswith("Fontconfig warning:")))
+        sys.stderr.write("".join(ln for ln in lines if not ln.startswith("Fontconfig warning:")))
         _fontconfig_started = True
 
 
@@ -128,6 +127,7 @@ def render(source: str, format: str) -> bytes:
         return done.stdout
     pygraphviz = _import_pygraphviz()
     try:
+        _start_fontconfig(pygraphviz)
         drawing: bytes = pygraphviz.AGraph(string=source).draw(format=format, prog="dot")
     except (pygraphviz.DotError, ValueError) as error:
         raise RenderError(f"pygraphviz could not render the graph: {error}") from error
