@@ -1,19 +1,28 @@
-"""Hypothesis profiles: CI never depends on luck; `fuzz` searches longer locally.
+"""Hypothesis profiles, and a headless Chromium for the browser tests.
 
-Pick one with HYPOTHESIS_PROFILE=dev|ci|fuzz; with CI set, `ci` is the default.
+Hypothesis: pick a profile with HYPOTHESIS_PROFILE=dev|ci|fuzz; with CI set, `ci` is
+the default. CI never depends on luck; `fuzz` searches longer locally.
+
+Browser: the `browser` fixture drives Debian's chromium through its chromedriver
+(`apt install chromium chromium-driver`; .ci/run installs them). Without them a browser
+test is skipped with the reason, except with CI set, where it fails: CI must run it.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
 import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from PIL import Image
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
@@ -46,3 +55,99 @@ def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
     if immutable:
         subprocess.run([str(shutil.which("chattr")), "-i", str(folder)], check=True)
     folder.chmod(stat.S_IRWXU)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+# This machine class has no network: without these flags Chromium keeps trying to reach
+# Google's services, and a root user needs --no-sandbox.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1024,768",
+)
+# URLs that stay inside the browser; any other request would go out on the network.
+LOCAL_SCHEMES = ("data:", "file:", "blob:", "about:")
+
+
+class Browser:
+    """Headless Chromium under Selenium that remembers every URL a page requested.
+
+    `driver` is Selenium's WebDriver for everything else (find_element, send_keys, ...).
+    """
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self._requested: list[str] = []
+
+    def open(self, url: str) -> None:
+        """Load `url` (file://, data:, http://127.0.0.1...); requests are counted from here."""
+        self.driver.get("about:blank")
+        self.driver.get_log("performance")  # drop what the start page asked for
+        self._requested = []
+        self.driver.get(url)
+
+    def requested_urls(self) -> list[str]:
+        """Every URL the page asked for since `open`, the page itself first."""
+        # Chrome's performance log holds the DevTools Network events, drained on each read.
+        for entry in self.driver.get_log("performance"):
+            event = json.loads(entry["message"])["message"]
+            if event["method"] == "Network.requestWillBeSent":
+                self._requested.append(event["params"]["request"]["url"])
+            elif event["method"] == "Network.webSocketCreated":
+                self._requested.append(event["params"]["url"])
+        return list(self._requested)
+
+    def network_requests(self) -> list[str]:
+        """The requested URLs that go beyond the browser (not data:, file:, blob: or about:)."""
+        return [url for url in self.requested_urls() if not url.startswith(LOCAL_SCHEMES)]
+
+    def screenshot(self) -> Image.Image:
+        """What the window shows now, as an RGB picture."""
+        png = self.driver.get_screenshot_as_png()
+        return Image.open(io.BytesIO(png)).convert("RGB")
+
+
+def _browser_missing() -> str | None:
+    """Why no browser test can run here, or None when one can."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if shutil.which(path) is None]
+    if missing:
+        return (
+            f"{' and '.join(missing)} not found: install Debian's chromium and chromium-driver "
+            "(`apt-get install chromium chromium-driver`, as .ci/run does)"
+        )
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed: pip install -e '.[dev]'"
+    return None
+
+
+@pytest.fixture
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """A fresh headless Chromium (its own empty profile) for one test."""
+    reason = _browser_missing()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {reason}", pytrace=False)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    profile: Path = tmp_path_factory.mktemp("chromium-profile")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield Browser(driver)
+    finally:
+        driver.quit()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import html
 import io
 import math
+import os
 import re
 import shutil
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -438,3 +440,24 @@ def test_any_label_renders_and_keeps_the_graph_intact(label: str, other: str) ->
     texts = svg_texts(svg)
     for line in shown_lines(label) + shown_lines(other) + shown_lines(label + other):
         assert line in texts, (line, texts)
+
+
+def test_pygraphviz_renders_in_a_new_process_without_a_word_on_stderr(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """pygraphviz's first render prints nothing: the warnings of its bundled fontconfig about
+    newer system configs (Debian 12's `reset-dirs`) are held back."""
+    pytest.importorskip("pygraphviz")
+    code = (
+        "import sys; from scalargrad import Value; from scalargrad.viz import draw_graph; "
+        "sys.stdout.buffer.write(draw_graph(Value(2.0) * 3).pipe('png')[:4])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, "PATH": str(tmp_path_factory.mktemp("no_dot"))},
+        capture_output=True,
+        check=False,
+    )
+    assert done.stdout == b"\x89PNG", done.stderr
+    assert done.stderr == b""

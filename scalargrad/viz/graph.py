@@ -13,6 +13,9 @@ import math
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -77,6 +80,37 @@ def _import_pygraphviz() -> Any:
     return pygraphviz
 
 
+_fontconfig_lock = threading.Lock()
+_fontconfig_started = False
+
+
+def _start_fontconfig(pygraphviz: Any) -> None:
+    """Start the fontconfig inside pygraphviz once, holding back its "Fontconfig warning:" lines.
+
+    The fontconfig that pygraphviz's wheels bundle (2.13) reads every file in the system's
+    /usr/share/fontconfig/conf.avail when it starts, and warns on this process's stderr
+    about elements newer than itself (`reset-dirs` there on Debian 12): harmless, and
+    nothing a user can act on. Anything else it prints still reaches stderr.
+    """
+    global _fontconfig_started
+    with _fontconfig_lock:
+        if _fontconfig_started:
+            return
+        with tempfile.TemporaryFile() as held:
+            sys.stderr.flush()
+            saved_stderr = os.dup(2)
+            os.dup2(held.fileno(), 2)
+            try:
+                pygraphviz.AGraph(string="digraph { a }").draw(format="svg", prog="dot")
+            finally:
+                os.dup2(saved_stderr, 2)
+                os.close(saved_stderr)
+            held.seek(0)
+            lines = held.read().decode("utf-8", "replace").splitlines(keepends=True)
+        sys.stderr.write("".join(ln for ln in lines if not ln.startswith("Fontconfig warning:")))
+        _fontconfig_started = True
+
+
 def render(source: str, format: str) -> bytes:
     """DOT text rendered to `format` ('png', 'svg', 'pdf'; 'dot' gives the text back)."""
     _check_format(format)
@@ -93,6 +127,7 @@ def render(source: str, format: str) -> bytes:
         return done.stdout
     pygraphviz = _import_pygraphviz()
     try:
+        _start_fontconfig(pygraphviz)
         drawing: bytes = pygraphviz.AGraph(string=source).draw(format=format, prog="dot")
     except (pygraphviz.DotError, ValueError) as error:
         raise RenderError(f"pygraphviz could not render the graph: {error}") from error
