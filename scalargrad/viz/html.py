@@ -20,6 +20,7 @@ import html
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -27,7 +28,14 @@ from typing import Any
 
 from scalargrad.engine import Value, gradients, topological_order
 from scalargrad.ops import FUNCTIONS, FUSED_OPS, OPS, FusedOp, Op, parse
-from scalargrad.viz import graph as viz_graph
+from scalargrad.viz.graph import (
+    HIGHLIGHT,
+    NEGATIVE_RGB,
+    NON_FINITE_FILL,
+    POSITIVE_RGB,
+    UNKNOWN_FILL,
+    build_graph,
+)
 
 # Past this many Values a step-by-step page stops teaching: the one-sample loss of
 # MLP(2, [16, 16, 1]) has 408, about 800 steps already; at 1,000 a learner faces
@@ -64,23 +72,22 @@ _JS_OPERATORS: dict[type, str] = {
 _INDEXED_ROLES = ("x_i", "w_i")
 
 
-def javascript(expression: str | ast.expr) -> str:
+def javascript(expression: str) -> str:
     """An op-table expression as a JavaScript expression on numbers.
 
     >>> javascript("1.0 - out * out")
     '(1.0 - (out * out))'
     >>> javascript("y * x ** (y - 1.0) if y != 0 else 0.0")
-    '((y !== 0) ? (y * Math.pow(x, (y - 1.0))) : 0.0)'
+    '((y !== 0.0) ? (y * Math.pow(x, (y - 1.0))) : 0.0)'
     """
-    tree = parse(expression) if isinstance(expression, str) else expression
-    return _JavaScript().render(tree)
+    return _JavaScript().render(parse(expression))
 
 
 class _JavaScript:
     """Renders the op language's few forms; anything else is refused, never guessed."""
 
     def render(self, node: ast.expr) -> str:
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return repr(float(node.value))
         if isinstance(node, ast.Name):
             return f"{node.id}[i]" if node.id in _INDEXED_ROLES else node.id
@@ -124,7 +131,7 @@ def _fused_forward(op: FusedOp) -> str:
     tree = ast.parse(op.forward, mode="eval").body
     first: list[str] = []
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):
-        first, tree = [javascript(tree.left)], tree.right
+        first, tree = [javascript(ast.unparse(tree.left))], tree.right
     if not (
         isinstance(tree, ast.Call)
         and isinstance(tree.func, ast.Name)
@@ -135,7 +142,7 @@ def _fused_forward(op: FusedOp) -> str:
     term = tree.args[0]
     # The sum runs over the indexed role its term names first (dot: the weights).
     counted = next(n.id for n in ast.walk(term) if isinstance(n, ast.Name))
-    term_js = javascript(parse(ast.unparse(term)))
+    term_js = javascript(ast.unparse(term))
     return f"addLeftToRight([{', '.join(first)}], {counted}.length, (i) => {term_js})"
 
 
@@ -296,15 +303,14 @@ def backprop_page(
         return Page(_too_large_page(heading, len(nodes), max_nodes), static_svg="", height=200)
     _check_every_op_is_in_the_table(nodes)
     grads = gradients(root)
-    svg = viz_graph.build_graph(
-        root,
-        grads=grads,
-        local_grads=local_grads,
-        rankdir=rankdir,
-        max_nodes=None,
-        title=None,
-    ).pipe("svg").decode("utf-8")
-    svg = svg[svg.index("<svg") :]  # the XML prolog and doctype are not for inline SVG
+    drawing = build_graph(
+        root, grads=grads, local_grads=local_grads, rankdir=rankdir, max_nodes=None
+    )
+    static_svg = drawing.pipe("svg").decode("utf-8")
+    # Inline SVG needs neither the XML prolog and doctype nor namespace names (URLs
+    # that look like links to a reader of the file).
+    svg = static_svg[static_svg.index("<svg") :]
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
     data = _graph_data(nodes, grads, local_grads)
     page = _fill(
         "page.html",
@@ -316,7 +322,7 @@ def backprop_page(
         script=_asset("page.js"),
         colours=_script_json(_colours()),
     )
-    return Page(page, static_svg=svg, height=_frame_height(svg))
+    return Page(page, static_svg=static_svg, height=_frame_height(svg))
 
 
 def _check_every_op_is_in_the_table(nodes: list[Value]) -> None:
@@ -353,12 +359,11 @@ def _graph_data(nodes: list[Value], grads: dict[Value, float], local_grads: bool
 def _colours() -> dict[str, Any]:
     # The picture's colours, from viz.graph, so the page colours as draw_graph does.
     return {
-        "positive": viz_graph.POSITIVE_RGB,
-        "negative": viz_graph.NEGATIVE_RGB,
-        "nonFinite": viz_graph.NON_FINITE_FILL,
-        "unknown": viz_graph.UNKNOWN_FILL,
-        "highlight": viz_graph.HIGHLIGHT,
-        "opFill": viz_graph.OP_FILL,
+        "positive": POSITIVE_RGB,
+        "negative": NEGATIVE_RGB,
+        "nonFinite": NON_FINITE_FILL,
+        "unknown": UNKNOWN_FILL,
+        "highlight": HIGHLIGHT,
     }
 
 

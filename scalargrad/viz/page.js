@@ -183,7 +183,10 @@ function inputNames(k) {
 
 function opText(k, inputs) {
   const op = OPS[NODES[k].op];
-  if (op.fused) return `${op.written} over ${NODES[k].parents.length} inputs`;
+  if (op.fused) {
+    const terms = NODES[k].roles.filter(([role]) => role === "x_i").length;
+    return `${op.written} over ${terms} terms`;
+  }
   return written(op, inputs);
 }
 
@@ -333,11 +336,28 @@ function mark(group, on) {
   }
 }
 
+const graphBox = document.getElementById("graph");
+
+// Scroll the graph (not the page) so that a node in a large graph comes into view.
+function reveal(element) {
+  const view = graphBox.getBoundingClientRect();
+  const box = element.getBoundingClientRect();
+  if (box.top < view.top || box.bottom > view.bottom) {
+    graphBox.scrollTop += (box.top + box.bottom - view.top - view.bottom) / 2;
+  }
+  if (box.left < view.left || box.right > view.right) {
+    graphBox.scrollLeft += (box.left + box.right - view.left - view.right) / 2;
+  }
+}
+
 let highlighted = null;
 function highlight(k) {
   if (highlighted !== null) setHighlight(highlighted, false);
   highlighted = k;
-  if (k !== null) setHighlight(k, true);
+  if (k !== null) {
+    setHighlight(k, true);
+    reveal(boxes[k].shape);
+  }
 }
 function setHighlight(k, on) {
   const box = boxes[k];
