@@ -479,7 +479,7 @@ def test_the_page_requests_nothing_from_the_network(browser: Any, tmp_path: Path
 
 
 def test_a_screenshot_of_the_page_shows_a_coloured_graph(browser: Any, tmp_path: Path) -> None:
-    """Mid-backward, the screenshot is not blank: text, boxes and gradient colours.
+    """At the last step, the screenshot is not blank: text, boxes and gradient colours.
 
     With SCALARGRAD_SCREENSHOT=path the picture is also saved there (docs/backprop_page.py).
     """
@@ -488,8 +488,8 @@ def test_a_screenshot_of_the_page_shows_a_coloured_graph(browser: Any, tmp_path:
     browser.driver.set_window_size(1100, 620)
     o = neuron()
     open_page(browser, save_html(o, tmp_path / "neuron.html", title="A neuron, step by step"))
-    computed = sum(1 for node in topological_order(o) if node.parents)
-    press(browser, Keys.ARROW_RIGHT, computed + 5)
+    press(browser, Keys.END)  # the last step: x1's second path adds to its first
+    assert "(path 2 of 2)" in caption(browser)
     picture = browser.screenshot()
     colours = picture.getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 50

@@ -299,18 +299,16 @@ function remember(element) {
 }
 
 // A text keeps its centre; one that outgrows its cell is squeezed, so nothing moves.
-function prepareText(text) {
-  const box = text.getBBox();
+// Every text is measured before any is changed: one layout, not one per text.
+const valueTexts = boxes.filter(Boolean).flatMap((box) => [box.data, box.grad]);
+const textBoxes = valueTexts.map((text) => text.getBBox());
+valueTexts.forEach((text, i) => {
+  const box = textBoxes[i];
   text.setAttribute("text-anchor", "middle");
   text.setAttribute("x", box.x + box.width / 2);
   text.dataset.room = Math.max(box.width, 62);
-}
-for (const box of boxes) {
-  if (!box) continue;
-  prepareText(box.data);
-  prepareText(box.grad);
-  box.shape.dataset.stroke = box.shape.getAttribute("stroke") || "black";
-}
+});
+for (const box of boxes) if (box) box.shape.dataset.stroke = box.shape.getAttribute("stroke") || "black";
 for (const group of edgeGroups.values()) group.forEach(remember);
 for (const shape of opShapes) if (shape) remember(shape.parentNode);
 
