@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scalargrad
 from scalargrad import Value
@@ -149,6 +151,17 @@ def test_a_label_cannot_break_out_of_the_script() -> None:
     page = viz_html.page_html(x * 2)
     assert page.count("</script>") == 1
     assert "alert(1)</script>" not in page.split("<script>", 1)[1]
+
+
+@given(st.text(st.characters(codec=None, exclude_categories=()), max_size=40))
+def test_any_label_reaches_the_page_as_it_is(label: str) -> None:
+    """Whatever a label holds, the page's script gets it back unchanged, in one script."""
+    x = Value(1.5, label=label)
+    page = viz_html.page_html(x * 2)
+    assert page.count("</script>") == 1
+    numbers = re.search(r"const GRAPH = (\{.*?\});\n", page, re.S)
+    assert numbers is not None
+    assert json.loads(numbers.group(1))["nodes"][0]["label"] == label
 
 
 def test_the_400_node_mlp_page_is_under_two_megabytes(tmp_path: Path) -> None:
@@ -330,6 +343,29 @@ def shown_at_end(root: Value) -> dict[int, tuple[str, str]]:
         k: (f"data {format_number(n.data)}", f"grad {format_number(grads[n])}")
         for k, n in enumerate(topological_order(root))
     }
+
+
+def test_play_pause_and_the_slider_work_from_the_keyboard(browser: Any, tmp_path: Path) -> None:
+    """Enter on Play runs the steps, Space pauses; arrows on the focused slider step."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser.driver
+    open_page(browser, save_html(neuron(), tmp_path / "neuron.html"))
+    play = driver.find_element(By.ID, "play")
+    play.send_keys(Keys.ENTER)
+    assert play.get_attribute("aria-pressed") == "true"
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return window.backpropPage.step()") >= 2
+    )
+    press(browser, " ")
+    assert play.get_attribute("aria-pressed") == "false"
+    paused_at = driver.execute_script("return window.backpropPage.step()")
+    slider = driver.find_element(By.ID, "slider")
+    slider.send_keys(Keys.ARROW_RIGHT)
+    assert driver.execute_script("return window.backpropPage.step()") == paused_at + 1
+    assert slider.get_attribute("value") == str(paused_at + 1)
 
 
 def test_the_caption_writes_the_chain_rule_with_the_engines_numbers(

@@ -37,13 +37,18 @@ from scalargrad.viz.graph import (
     build_graph,
 )
 
-# Past this many Values a step-by-step page stops teaching: the one-sample loss of
-# MLP(2, [16, 16, 1]) has 408, about 800 steps already; at 1,000 a learner faces
-# some 2,000 steps, the boxes are too small to read on a screen, and the page nears
-# its 2 MB budget. Such a graph is better seen a layer at a time (draw_mlp).
+# Past this many Values a step-by-step page stops teaching. The one-sample loss of
+# MLP(2, [16, 16, 1]) has 408 (135 steps, each neuron one fused node); 1,000 Values
+# of plain ops take about 1,000 steps, their boxes are too small to read on a screen,
+# and at about 1.8 kB a node the page reaches its 2 MB budget. Such a graph is better
+# seen a layer at a time (draw_mlp).
 MAX_NODES = 1000
 
 _ASSETS = resources.files("scalargrad.viz")
+_NOSCRIPT = (
+    "<noscript><p>Scripts are off, so this is the graph after backward(), every number "
+    "the engine's. Open the page in a browser with scripts on to step through it.</p></noscript>"
+)
 
 
 # ---- the op table as JavaScript ----------------------------------------------------
@@ -300,7 +305,7 @@ def backprop_page(
     nodes = topological_order(root)
     heading = title or "Backpropagation, step by step"
     if len(nodes) > max_nodes:
-        return Page(_too_large_page(heading, len(nodes), max_nodes), static_svg="", height=200)
+        return Page(_too_large_page(heading, nodes, max_nodes), static_svg="", height=200)
     _check_every_op_is_in_the_table(nodes)
     grads = gradients(root)
     drawing = build_graph(
@@ -321,6 +326,7 @@ def backprop_page(
         ops=op_table_javascript(),
         script=_asset("page.js"),
         colours=_script_json(_colours()),
+        noscript=_NOSCRIPT,
     )
     return Page(page, static_svg=static_svg, height=_frame_height(svg))
 
@@ -368,16 +374,17 @@ def _colours() -> dict[str, Any]:
 
 
 def _script_json(data: Any) -> str:
-    """`data` as a JavaScript literal safe inside <script>: NaN and Infinity as JS
-    has them, and no `</script>` or `<!--` that a label could smuggle in."""
-    text = json.dumps(data, allow_nan=True, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    """`data` as a JavaScript literal safe inside <script>: NaN and Infinity as JS has
+    them, every non-ASCII character escaped (a lone surrogate in a label too), and no
+    `</script>` or `<!--` that a label could smuggle in."""
+    return json.dumps(data, allow_nan=True).replace("<", "\\u003c")
 
 
-def _too_large_page(heading: str, count: int, max_nodes: int) -> str:
+def _too_large_page(heading: str, nodes: list[Value], max_nodes: int) -> str:
+    steps = 2 * sum(1 for node in nodes if node.parents) + 1
     advice = (
-        f"This graph has {count:,} Values, more than max_nodes={max_nodes:,}. Step by step, "
-        f"that is some {2 * count:,} steps over boxes too small to read: the page would stop "
+        f"This graph has {len(nodes):,} Values, more than max_nodes={max_nodes:,}. Step by "
+        f"step, that is {steps:,} steps over boxes too small to read: the page would stop "
         f"teaching. Look at the model a layer at a time with scalargrad.viz.draw_mlp(model), "
         f"or make the page for a smaller expression (one sample's loss, a single neuron)."
     )
@@ -390,6 +397,7 @@ def _too_large_page(heading: str, count: int, max_nodes: int) -> str:
         ops="",
         script="document.documentElement.dataset.ready = 'too large';",
         colours="null",
+        noscript="",
     )
 
 
