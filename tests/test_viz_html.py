@@ -22,7 +22,8 @@ import scalargrad
 from scalargrad import Value
 from scalargrad.engine import gradients, topological_order
 from scalargrad.nn import MLP
-from scalargrad.ops import FUNCTIONS, FUSED_OPS, OPS
+from scalargrad.oplang import FUNCTIONS
+from scalargrad.ops import FUSED_OPS, OPS
 from scalargrad.viz import Page, save_html, step_slider
 from scalargrad.viz import html as viz_html
 from scalargrad.viz.graph import format_number
@@ -112,11 +113,11 @@ def test_op_expressions_become_javascript_with_pythons_meaning(
 
 
 def test_the_fused_ops_add_left_to_right_as_the_engine_does() -> None:
-    """dot starts from its bias, then adds w_i * x_i in order; sum adds from 0.0."""
+    """dot adds w_i * x_i in order onto its bias; sum adds onto 0.0."""
     source = viz_html.op_table_javascript()
-    dot = "addLeftToRight([b], w_i.length, (i) => (w_i[i] * x_i[i]))"
+    dot = "addLeftToRight(b, w_i.length, (i) => (w_i[i] * x_i[i]))"
     assert f"forward: (x_i, w_i, b) => {dot}" in source
-    assert "forward: (x_i, w_i, b) => addLeftToRight([], x_i.length, (i) => x_i[i])" in source
+    assert "forward: (x_i, w_i, b) => addLeftToRight(0.0, x_i.length, (i) => x_i[i])" in source
 
 
 # ---- the file -----------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def test_past_the_node_limit_the_page_says_so_and_offers_the_layer_view() -> Non
 def test_save_html_checks_the_path_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A wrong name, a missing folder or a folder is refused before the graph is drawn."""
+    """A wrong name or a folder in the way is refused before the graph is drawn."""
 
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("the page was made before the path was checked")
@@ -196,14 +197,23 @@ def test_save_html_checks_the_path_before_any_work(
     o = neuron()
     with pytest.raises(ValueError, match=r"name the file \*\.html, got '.*page\.png'"):
         save_html(o, tmp_path / "page.png")
-    with pytest.raises(ValueError, match=r"the folder .* does not exist; create it first"):
-        save_html(o, tmp_path / "missing" / "page.html")
     (tmp_path / "page.html").mkdir()
-    with pytest.raises(ValueError, match=r"is a folder; give a file name ending in \.html"):
+    with pytest.raises(ValueError, match=r"cannot write .*page\.html: it is a folder"):
         save_html(o, tmp_path / "page.html")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match=r"file is a file, not a folder"):
+        save_html(o, tmp_path / "file" / "page.html")
     with pytest.raises(TypeError, match="path must be a str or Path, got int"):
         save_html(o, 3)  # type: ignore[arg-type]
-    assert not (tmp_path / "missing").exists()
+
+
+def test_save_html_makes_missing_folders_and_writes_the_whole_page(tmp_path: Path) -> None:
+    """The page lands whole, in folders made for it; Page.save writes the same text."""
+    o = neuron()
+    path = save_html(o, tmp_path / "new" / "folder" / "page.html")
+    assert path.read_text(encoding="utf-8") == viz_html.page_html(o)
+    again = viz_html.backprop_page(o).save(tmp_path / "again.html")
+    assert again.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
 
 def test_bad_arguments_are_refused_with_what_to_do() -> None:
@@ -471,10 +481,10 @@ def test_every_generated_op_agrees_with_the_engine_in_the_browser(
         for x, y in points:
             inputs = (x, y)[: op.arity]
             try:
-                out = op.float_forward(*inputs)
+                out, edges = op.evaluate(*inputs)
             except (ValueError, ZeroDivisionError, OverflowError):
                 continue
-            expected = [out, *op.float_derivatives(*inputs, out)]
+            expected = [out, *edges]
             got = browser.driver.execute_script(
                 "const op = OPS[arguments[0]]; const xs = arguments[1];"
                 "const out = op.forward(...xs);"

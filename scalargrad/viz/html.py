@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from scalargrad.engine import Value, gradients, topological_order
-from scalargrad.ops import FUNCTIONS, FUSED_OPS, OPS, FusedOp, Op, parse
+from scalargrad.oplang import FUNCTIONS, parse
+from scalargrad.ops import FUSED_OPS, OPS, FusedOp, Op
+from scalargrad.safe_write import checked_target, write_bytes
 from scalargrad.viz.graph import (
     HIGHLIGHT,
     NEGATIVE_RGB,
@@ -131,12 +133,12 @@ class _JavaScript:
 
 
 def _fused_forward(op: FusedOp) -> str:
-    """A fused op's forward as JavaScript: `sum(term)` adds left to right from 0.0,
-    after whatever is added before it (the bias of dot), as the engine adds."""
+    """A fused op's forward as JavaScript: `start + sum(term)` adds the terms left to
+    right onto `start` (0.0 for a plain sum), as the engine adds."""
     tree = ast.parse(op.forward, mode="eval").body
-    first: list[str] = []
+    start = "0.0"
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Add):
-        first, tree = [javascript(ast.unparse(tree.left))], tree.right
+        start, tree = javascript(ast.unparse(tree.left)), tree.right
     if not (
         isinstance(tree, ast.Call)
         and isinstance(tree.func, ast.Name)
@@ -147,8 +149,7 @@ def _fused_forward(op: FusedOp) -> str:
     term = tree.args[0]
     # The sum runs over the indexed role its term names first (dot: the weights).
     counted = next(n.id for n in ast.walk(term) if isinstance(n, ast.Name))
-    term_js = javascript(ast.unparse(term))
-    return f"addLeftToRight([{', '.join(first)}], {counted}.length, (i) => {term_js})"
+    return f"addLeftToRight({start}, {counted}.length, (i) => {javascript(ast.unparse(term))})"
 
 
 def _message(op: Op, template: str) -> str:
@@ -221,9 +222,7 @@ class Page:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to `path` (*.html)."""
-        target = check_output_path(path)
-        target.write_text(self.html, encoding="utf-8")
-        return target
+        return write_bytes(check_output_path(path), self.html.encode("utf-8"), "save_html")
 
     def iframe(self) -> str:
         """The page in an iframe (srcdoc), as notebooks show it: it runs in JupyterLab,
@@ -243,23 +242,13 @@ class Page:
 
 
 def check_output_path(path: str | os.PathLike[str]) -> Path:
-    """`path` as a Path, if a page can be written there; else a ValueError that says why."""
+    """`path` as a Path, if a page can be written there; else a ValueError that says why
+    (a missing folder is fine: it is made when the page is written)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save_html: path must be a str or Path, got {type(path).__name__}")
-    target = Path(path)
-    if target.suffix.lower() not in (".html", ".htm"):
+    if Path(path).suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"save_html writes an HTML page; name the file *.html, got {str(path)!r}")
-    if target.is_dir():
-        raise ValueError(f"save_html: {str(path)!r} is a folder; give a file name ending in .html")
-    folder = target.parent
-    if not folder.is_dir():
-        raise ValueError(
-            f"save_html: the folder {str(folder)!r} does not exist; create it first "
-            f"or choose another place for {target.name!r}"
-        )
-    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise ValueError(f"save_html: cannot write {str(path)!r} (no permission)")
-    return target
+    return checked_target(path, "save_html")
 
 
 def save_html(
@@ -280,8 +269,7 @@ def save_html(
     page = backprop_page(
         root, title=title, local_grads=local_grads, rankdir=rankdir, max_nodes=max_nodes
     )
-    target.write_text(page.html, encoding="utf-8")
-    return target
+    return write_bytes(target, page.html.encode("utf-8"), "save_html")
 
 
 def page_html(root: Value, **options: Any) -> str:

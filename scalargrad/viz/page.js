@@ -16,10 +16,9 @@ function pyRound(x) {
 function sign(x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : x * 0.0; }
 function step(x) { return x > 0 ? 1.0 : x !== x ? x * 0.0 : 0.0; }
 
-// A fused op's sum, added left to right from 0.0 as the engine adds: `first`, then term(0..n-1).
-function addLeftToRight(first, n, term) {
-  let total = 0.0;
-  for (const x of first) total += x;
+// A fused op's sum, as the engine adds it: term(0), term(1), ... onto `start`, left to right.
+function addLeftToRight(start, n, term) {
+  let total = start;
   for (let i = 0; i < n; i++) total += term(i);
   return total;
 }
@@ -129,15 +128,12 @@ function evaluate(node, inputs) {
   return [out, edges];
 }
 
-// The engine's gradient walk: newest node first, each hands grad × edge to its parents.
+// The engine's gradient walk: newest node first, each adds grad × edge to its parents'.
 function gradientWalk(edges) {
-  const grads = new Array(COUNT).fill(undefined);
+  const grads = new Array(COUNT).fill(0.0);
   grads[ROOT] = 1.0;
   for (let k = COUNT - 1; k >= 0; k--) {
-    NODES[k].parents.forEach((p, j) => {
-      const share = grads[k] * edges[k][j];
-      grads[p] = grads[p] === undefined ? share : grads[p] + share;
-    });
+    NODES[k].parents.forEach((p, j) => { grads[p] += grads[k] * edges[k][j]; });
   }
   return grads;
 }
@@ -210,7 +206,7 @@ function snapshot(s) {
       const edge = state.edges[k][j];
       const share = grads[k] * edge;
       const before = grads[p];
-      grads[p] = before === undefined ? share : before + share;
+      grads[p] = (before === undefined ? 0.0 : before) + share;
       arrived[p] += 1;
       if (!isCurrent) return;
       const n = names[j];
