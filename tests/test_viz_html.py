@@ -186,9 +186,10 @@ def test_past_the_node_limit_the_page_says_so_and_offers_the_layer_view() -> Non
 
 
 def test_save_html_checks_the_path_before_any_work(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, unwritable_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A wrong name or a folder in the way is refused before the graph is drawn."""
+    """A wrong name, a folder in the way or one that takes no file is refused before
+    the graph is drawn."""
 
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("the page was made before the path was checked")
@@ -203,6 +204,8 @@ def test_save_html_checks_the_path_before_any_work(
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match=r"file is a file, not a folder"):
         save_html(o, tmp_path / "file" / "page.html")
+    with pytest.raises(ValueError, match=r"the folder .*locked takes no new file"):
+        save_html(o, unwritable_folder / "page.html")
     with pytest.raises(TypeError, match="path must be a str or Path, got int"):
         save_html(o, 3)  # type: ignore[arg-type]
 
