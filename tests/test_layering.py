@@ -32,7 +32,8 @@ ALLOWED = {
     "demo": {"engine", "nn", "losses", "optim", "train", "data", "modelfile", "safe_write", "viz"},
     "compile": {"engine", "ops", "oplang"},
     "viz.graph": {"engine"},
-    "viz.steps": {"engine", "viz.graph"},
+    "viz.html": {"engine", "ops", "oplang", "safe_write", "viz.graph"},
+    "viz.steps": {"engine", "viz.graph", "viz.html"},
     "viz.mlp": {"engine", "nn", "viz.graph"},
     "viz.plots": {"engine", "nn"},
 }

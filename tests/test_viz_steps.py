@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from scalargrad.viz import (
     save_animation,
     step_slider,
 )
-from scalargrad.viz.graph import HIGHLIGHT
+from scalargrad.viz.graph import HIGHLIGHT, format_number
 from tests.strategies import Program, programs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -244,25 +243,12 @@ def test_save_animation_refuses_a_wrong_name_or_a_big_graph(tmp_path: Path) -> N
 # ---- the Jupyter slider ------------------------------------------------------------------------
 
 
-def test_the_slider_shows_the_frame_it_points_at() -> None:
-    """Moving the slider swaps the picture for that frame's SVG."""
-    widgets = pytest.importorskip("ipywidgets")
+def test_the_slider_is_the_step_through_page_as_html() -> None:
+    """step_slider shows the browser page (viz.html) in Jupyter, with the options it got."""
     o = neuron()
-    box = step_slider(o)
-    assert isinstance(box, widgets.VBox)
-    controls, image = box.children
-    _player, slider = controls.children
-    assert (slider.min, slider.max) == (0, len(topological_order(o)))
-    first = bytes(image.value)
-    assert b"<svg" in first and b"backward: nothing known yet" in first
-    slider.value = 3
-    assert bytes(image.value) != first and b"backward step 3 of" in bytes(image.value)
-
-
-def test_without_ipywidgets_the_slider_says_what_to_install(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The rest of viz works without ipywidgets; the slider alone asks for it."""
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)
-    with pytest.raises(ImportError, match="pip install ipywidgets"):
-        step_slider(neuron())
+    page = step_slider(o, local_grads=True, title="The neuron")
+    bundle = page._repr_mimebundle_()
+    assert bundle["text/html"].startswith("<iframe srcdoc=")
+    assert "<title>The neuron</title>" in page.html
+    # local_grads puts d(out)/d(in) on the edges: tanh's edge into o is 1 - o**2.
+    assert f">{format_number(1 - o.data**2)}</text>" in page.html

@@ -17,6 +17,7 @@ from scalargrad.viz.graph import (
     draw_graph,
     which_renderer,
 )
+from scalargrad.viz.html import Page, backprop_page, save_html
 from scalargrad.viz.mlp import draw_mlp
 from scalargrad.viz.plots import plot_dataset, plot_decision_boundary, plot_loss
 from scalargrad.viz.steps import (
@@ -34,7 +35,9 @@ __all__ = [
     "Graph",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "Page",
     "RenderError",
+    "backprop_page",
     "backward_steps",
     "before_after",
     "draw_dot",
@@ -44,6 +47,7 @@ __all__ = [
     "plot_decision_boundary",
     "plot_loss",
     "save_animation",
+    "save_html",
     "step_slider",
     "which_renderer",
 ]

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from scalargrad.engine import Value, gradients, topological_order
 from scalargrad.viz.graph import Graph, build_graph, check_size, color_scale, format_from_path
+from scalargrad.viz.html import Page, backprop_page
 
 # ---- before and after ---------------------------------------------------------------
 
@@ -240,34 +241,14 @@ def _write_gif(frames: list[Any], path: Path, seconds_per_frame: float) -> None:
     indexed[0].save(path, save_all=True, append_images=indexed[1:], duration=durations, loop=0)
 
 
-def step_slider(root: Value, **draw_options: Any) -> Any:
-    """An ipywidgets slider over backward_steps(root), for Jupyter: drag to step.
+def step_slider(root: Value, **page_options: Any) -> Page:
+    """The step-through page of `root` (`viz.html`), shown inline in Jupyter: step with
+    the buttons, the slider or the arrow keys, and change an input to recompute.
 
-    Frames are rendered (as SVG) when first shown. Needs ipywidgets.
+    It is HTML (the page in an iframe), so it works in JupyterLab, VS Code and exported
+    HTML; where scripts do not run, the picture of the final state stands in. Takes
+    save_html's options (local_grads, rankdir, title, max_nodes).
+
+    >>> step_slider(loss, local_grads=True)  # doctest: +SKIP
     """
-    try:
-        import ipywidgets
-    except ImportError as error:
-        raise ImportError(
-            "step_slider needs ipywidgets: `pip install ipywidgets` (and run it in Jupyter)"
-        ) from error
-    steps = list(backward_steps(root, **draw_options))
-    rendered: dict[int, bytes] = {}
-
-    def svg(index: int) -> bytes:
-        if index not in rendered:
-            rendered[index] = steps[index].graph.pipe("svg")
-        return rendered[index]
-
-    slider = ipywidgets.IntSlider(
-        value=0, min=0, max=len(steps) - 1, step=1, description="step", continuous_update=False
-    )
-    image = ipywidgets.Image(value=svg(0), format="svg+xml")
-
-    def show(change: dict[str, Any]) -> None:
-        image.value = svg(change["new"])
-
-    slider.observe(show, names="value")
-    player = ipywidgets.Play(value=0, min=0, max=len(steps) - 1, interval=800)
-    ipywidgets.jslink((player, "value"), (slider, "value"))
-    return ipywidgets.VBox([ipywidgets.HBox([player, slider]), image])
+    return backprop_page(root, **page_options)
