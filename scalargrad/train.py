@@ -21,7 +21,7 @@ import gc
 import math
 import numbers
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -69,6 +69,8 @@ def fit(
     shuffle: bool = True,
     seed: int = 0,
     progress: bool = True,
+    callback: Callable[[Module, History], object] | None = None,
+    every: int = 1,
 ) -> History:
     """Train `model` on samples `X` with targets `y` for `epochs` passes; return the History.
 
@@ -86,6 +88,9 @@ def fit(
     - `l2`: adds `l2 * sum(p * p)` over the parameters to the loss.
     - `seed`: an int that fixes the shuffling of the batches (epoch k uses seed + k).
     - `progress`: a tqdm progress bar with the loss and accuracy (a widget in notebooks).
+    - `callback`: called as `callback(model, history)` after every `every` epochs and
+      after the last, with each parameter's `.grad` still that of the last batch; a
+      `scalargrad.viz.LiveView` redraws the training from it.
     """
     inputs, targets = _checked_samples("fit", model, X, y)
     epochs = validate.count(epochs, "fit", "epochs")
@@ -93,6 +98,11 @@ def fit(
         batch_size = validate.count(batch_size, "fit", "batch_size")
     l2 = validate.non_negative(l2, "fit", "l2")
     seed = validate.integer(seed, "fit", "seed")
+    every = validate.count(every, "fit", "every")
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            f"fit: callback must be a function of (model, history), got {type(callback).__name__}"
+        )
     loss_function = _loss_function(model, targets, loss)
     parameters = model.parameters()
     stepper = _optimizer(optimizer, parameters, lr)
@@ -148,6 +158,8 @@ def fit(
                     refresh=False,
                 )
                 bar.update()
+            if callback is not None and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
+                callback(model, history)
     finally:
         if collecting:
             gc.enable()

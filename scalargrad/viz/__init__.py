@@ -17,6 +17,7 @@ from scalargrad.viz.graph import (
     draw_graph,
     which_renderer,
 )
+from scalargrad.viz.live import LiveView
 from scalargrad.viz.mlp import draw_mlp
 from scalargrad.viz.plots import plot_dataset, plot_decision_boundary, plot_loss
 from scalargrad.viz.steps import (
@@ -34,6 +35,7 @@ __all__ = [
     "Graph",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "LiveView",
     "RenderError",
     "backward_steps",
     "before_after",
