@@ -2,7 +2,8 @@
 
 Every dataset returns `(X, y)`: `X` a list of rows of floats (`[x1, x2]`, or 64 pixels
 for `digits`), `y` a list of class labels `0 .. k-1`. `n` is always the TOTAL number of
-points, shared between the classes as evenly as possible. The same seed gives the same data, on any machine.
+points, shared between the classes as evenly as possible. The same seed gives the same
+data, on any machine.
 
 >>> X, y = moons(n=6, seed=1)
 >>> len(X), len(y), sorted(set(y))
