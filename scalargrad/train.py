@@ -21,7 +21,7 @@ import gc
 import math
 import numbers
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,6 +70,8 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     compile: bool = False,
+    callback: Callable[[Module, History], object] | None = None,
+    every: int = 1,
 ) -> History:
     """Train `model` on samples `X` with targets `y` for `epochs` passes; return the History.
 
@@ -92,6 +94,9 @@ def fit(
       numbers to rounding, many times faster. The model must build the same graph for
       every sample and the loss be a mean over samples, as the package's are; the
       first step is checked against the eager engine.
+    - `callback`: called as `callback(model, history)` after every `every` epochs and
+      after the last, with each parameter's `.grad` still that of the last batch; a
+      `scalargrad.viz.LiveView` redraws the training from it.
     """
     inputs, targets = _checked_samples("fit", model, X, y)
     epochs = validate.count(epochs, "fit", "epochs")
@@ -99,6 +104,11 @@ def fit(
         batch_size = validate.count(batch_size, "fit", "batch_size")
     l2 = validate.non_negative(l2, "fit", "l2")
     seed = validate.integer(seed, "fit", "seed")
+    every = validate.count(every, "fit", "every")
+    if callback is not None and not callable(callback):
+        raise TypeError(
+            f"fit: callback must be a function of (model, history), got {type(callback).__name__}"
+        )
     loss_function = _loss_function(model, targets, loss)
     parameters = model.parameters()
     stepper = _optimizer(optimizer, parameters, lr)
@@ -167,6 +177,8 @@ def fit(
                     refresh=False,
                 )
                 bar.update()
+            if callback is not None and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
+                callback(model, history)
     finally:
         if collecting:
             gc.enable()

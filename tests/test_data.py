@@ -11,7 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scalargrad.data import batches, blobs, circles, moons, spirals, train_test_split, xor
+from scalargrad.data import (
+    batches,
+    blobs,
+    circles,
+    digits,
+    moons,
+    spirals,
+    train_test_split,
+    xor,
+)
 
 Dataset = Callable[..., tuple[list[list[float]], list[int]]]
 
@@ -294,3 +303,58 @@ def test_bad_split_arguments_are_value_errors_that_say_which(
     """A fraction outside (0, 1), mismatched or too few samples: a ValueError."""
     with pytest.raises(ValueError, match=message):
         train_test_split(X, y, test_fraction)
+
+
+# ---- digits -------------------------------------------------------------------------
+
+
+def test_digits_are_64_pixels_in_0_1_with_every_digit_equally_often() -> None:
+    """digits(n) gives n rows of 64 floats in [0, 1] and n/10 samples of each digit."""
+    X, y = digits(n=200, seed=3)
+    assert len(X) == len(y) == 200
+    assert all(len(row) == 64 and all(0.0 <= p <= 1.0 for p in row) for row in X)
+    assert Counter(y) == dict.fromkeys(range(10), 20)
+
+
+def test_digits_are_the_same_for_a_seed_and_differ_between_seeds() -> None:
+    """The same seed gives the same images; another seed gives other images."""
+    assert digits(n=30, seed=7) == digits(n=30, seed=7)
+    assert digits(n=30, seed=7)[0] != digits(n=30, seed=8)[0]
+
+
+def test_noiseless_digits_are_their_strokes_and_tell_every_pair_of_digits_apart() -> None:
+    """Without noise each image is lit strokes on black, and no two digits share a picture
+    (up to the one-pixel shift): the classes are learnable."""
+    X, y = digits(n=400, noise=0.0, seed=0)
+    shapes: dict[int, set[tuple[bool, ...]]] = {}
+    for row, label in zip(X, y):
+        assert all(p == 0.0 or 0.6 <= p <= 1.0 for p in row)
+        shapes.setdefault(label, set()).add(tuple(p > 0 for p in row))
+    for a in range(10):
+        for b in range(a + 1, 10):
+            assert not shapes[a] & shapes[b], (a, b)
+
+
+def test_noisy_digits_stay_readable_to_a_nearest_neighbour() -> None:
+    """With the default noise a test image's nearest training image (another sample,
+    another seed) shows the same digit for most images: the noise hides no digit."""
+    X_train, y_train = digits(n=300, seed=1)
+    X_test, y_test = digits(n=100, seed=2)
+    train, test = np.asarray(X_train), np.asarray(X_test)
+    distances = ((test[:, None, :] - train[None, :, :]) ** 2).sum(axis=2)
+    nearest = np.asarray(y_train)[distances.argmin(axis=1)]
+    assert np.mean(nearest == np.asarray(y_test)) > 0.8
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"n": 5}, r"digits: n=5 points cannot cover 10 classes"),
+        ({"noise": -0.1}, r"noise"),
+        ({"seed": 1.5}, r"seed"),
+    ],
+)
+def test_digits_refuses_bad_arguments_by_name(arguments: dict[str, float], message: str) -> None:
+    """Too few samples for ten classes, negative noise or a float seed is refused."""
+    with pytest.raises((ValueError, TypeError), match=message):
+        digits(**arguments)  # type: ignore[arg-type]

@@ -36,6 +36,8 @@ ALLOWED = {
     "viz.steps": {"engine", "viz.graph", "viz.html"},
     "viz.mlp": {"engine", "nn", "viz.graph"},
     "viz.plots": {"engine", "nn"},
+    "viz.live": {"viz.mlp", "viz.plots"},
+    "exercises": {"engine", "gradcheck"},
 }
 
 

@@ -523,3 +523,71 @@ def test_numpy_ints_are_counts_and_seeds_to_fit() -> None:
         for e, b, s in [(2, 2, 1), (np.int64(2), np.int32(2), np.int64(1))]
     ]
     assert runs[0] == runs[1]
+
+
+# ---- the callback ---------------------------------------------------------------------
+
+
+def test_the_callback_runs_every_n_epochs_and_after_the_last_with_the_history_so_far() -> None:
+    """callback(model, history) after epochs 3, 6, 9 and 10 of 10 with every=3."""
+    X, y = xor()
+    model = MLP(2, [4, 1], seed=0)
+    calls: list[tuple[Module, int]] = []
+    history = fit(
+        model,
+        X,
+        y,
+        epochs=10,
+        progress=False,
+        callback=lambda m, h: calls.append((m, len(h.loss))),
+        every=3,
+    )
+    assert [epochs for _, epochs in calls] == [3, 6, 9, 10]
+    assert all(m is model for m, _ in calls)
+    assert len(history.loss) == 10
+
+
+def test_the_callback_sees_the_gradients_of_the_last_batch() -> None:
+    """At the callback, each parameter's .grad is what the optimizer stepped with."""
+    X, y = xor()
+    model = MLP(2, [4, 1], seed=0)
+    stepped_with: list[float] = []
+
+    class Recording:
+        def step(self) -> None:
+            stepped_with[:] = [p.grad for p in model.parameters()]
+            for p in model.parameters():
+                p.data -= 0.1 * p.grad
+
+        def zero_grad(self) -> None:
+            model.zero_grad()
+
+    seen: list[list[float]] = []
+    fit(
+        model,
+        X,
+        y,
+        optimizer=Recording(),
+        epochs=2,
+        progress=False,
+        callback=lambda m, h: seen.append([p.grad for p in m.parameters()]),
+    )
+    assert seen[-1] == stepped_with
+    assert any(g != 0.0 for g in stepped_with)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"callback": "draw"}, TypeError, r"fit: callback must be a function of \(model, hist"),
+        ({"every": 0}, ValueError, r"every"),
+        ({"every": 2.5}, TypeError, r"every"),
+    ],
+)
+def test_a_callback_that_is_not_a_function_or_a_bad_every_is_refused(
+    options: dict[str, object], error: type[Exception], message: str
+) -> None:
+    """fit refuses a callback it cannot call and an `every` that is not a count >= 1."""
+    X, y = xor()
+    with pytest.raises(error, match=message):
+        fit(MLP(2, [4, 1], seed=0), X, y, epochs=2, progress=False, **options)  # type: ignore[arg-type]

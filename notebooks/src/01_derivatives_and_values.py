@@ -144,4 +144,54 @@ for name in point:
 
 # %% [markdown]
 # Next, in `02_backprop_step_by_step`: the order `backward()` visits the nodes in, and
-# what happens when one Value feeds two ops.
+# what happens when one Value feeds two ops. But first, your turn.
+
+# %% [markdown]
+# ## Your turn
+#
+# Two exercises. Write your answer in place of each `...`, run the cell, then run the
+# check below it: it says "Right" or what is wrong, with the input and both numbers.
+# The solutions are in `notebooks/solutions/01_derivatives_and_values.py`; try first.
+
+# %%
+import math
+
+from scalargrad import Value
+from scalargrad.exercises import check_local_derivative, check_signs
+
+# %% [markdown]
+# ### Exercise 1: a local derivative
+#
+# sigmoid(x) = 1 / (1 + e⁻ˣ). Write its derivative d sigmoid(x)/dx as a function of the
+# float x (hint: it can be written with sigmoid(x) itself). The check compares it with
+# what `backward()` gives at a few points.
+
+# %%
+# Exercise 1: your answer
+def sigmoid_derivative(x):
+    return ...
+
+# %%
+# Exercise 1: check
+check_local_derivative(sigmoid_derivative, lambda v: v.sigmoid(), at=[-2.0, 0.0, 1.5])
+
+# %% [markdown]
+# ### Exercise 2: predict the signs
+#
+# Without running `backward()`, predict the sign of dL/da, dL/db, dL/dc and dL/dd for
+# the expression below: `"+"`, `"-"`, or `"0"` for a gradient that is exactly zero.
+# (Hints: tanh rises everywhere; relu is flat where its input is negative.)
+
+# %%
+a, b, c, d = Value(-1.5, label="a"), Value(2.0, label="b"), Value(0.5, label="c"), Value(-1.0, label="d")
+L = (a * b - c).tanh() + (d * 2).relu()
+print(f"a·b − c = {(a * b - c).data}, d·2 = {(d * 2).data}, L = {L.data:.4f}")
+
+# %%
+# Exercise 2: your answer
+predicted = {"a": ..., "b": ..., "c": ..., "d": ...}
+
+# %%
+# Exercise 2: check
+L.backward()
+check_signs(predicted, {"a": a, "b": b, "c": c, "d": d})

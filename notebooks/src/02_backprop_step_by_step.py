@@ -167,11 +167,66 @@ print(f"{gif.name}: {gif.stat().st_size / 1024:.0f} KiB")
 Image(filename=gif)
 
 # %% [markdown]
-# Next, in `03_neuron_layer_mlp`: the same machinery inside a neuron, a layer, and a
-# small network that learns.
-
-# %% [markdown]
 # The temporary folder, with the GIF in it, goes.
 
 # %%
 scratch.cleanup()
+
+# %% [markdown]
+# Next, in `03_neuron_layer_mlp`: the same machinery inside a neuron, a layer, and a
+# small network that learns. But first, your turn.
+
+# %% [markdown]
+# ## Your turn
+#
+# Two exercises. Write your answer in place of each `...`, run the cell, then run the
+# check below it: it says "Right" or what is wrong, with the input and both numbers.
+# The solutions are in `notebooks/solutions/02_backprop_step_by_step.py`; try first.
+
+# %%
+from scalargrad import Value
+from scalargrad.exercises import check_backward, check_signs
+
+# %% [markdown]
+# ### Exercise 1: finish a `_backward`
+#
+# Here is multiplication written the lecture's way: the forward value, a new Value
+# that remembers its two parents, and a `_backward` that passes `out.grad` on to each
+# parent times the local derivative. Fill in the two local derivatives. The check
+# compares your gradients with the engine's `*`, and also calls `mul(a, a)`: one Value
+# as both inputs, where each path's share must be *added*.
+
+# %%
+# Exercise 1: your answer
+def mul(a, b):
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def _backward():
+        a.grad += ... * out.grad
+        b.grad += ... * out.grad
+
+    out._backward = _backward
+    return out
+
+# %%
+# Exercise 1: check
+check_backward(mul, at=[[2.0, -3.0], [0.5, 4.0]], reference=lambda a, b: a * b)
+
+# %% [markdown]
+# ### Exercise 2: predict the signs
+#
+# In L = sigmoid(a·b + a), a is used twice. With a = 1 and b = −2, predict the signs of
+# dL/da and dL/db (`"+"`, `"-"` or `"0"`). Add up both of a's paths.
+
+# %%
+a, b = Value(1.0, label="a"), Value(-2.0, label="b")
+L = (a * b + a).sigmoid()
+
+# %%
+# Exercise 2: your answer
+predicted = {"a": ..., "b": ...}
+
+# %%
+# Exercise 2: check
+L.backward()
+check_signs(predicted, {"a": a, "b": b})

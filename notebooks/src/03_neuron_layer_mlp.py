@@ -177,4 +177,66 @@ plot_loss(history)
 
 # %% [markdown]
 # Next, in `04_moons_classifier`: a bigger network on a hundred points, and four
-# optimizers compared.
+# optimizers compared. But first, your turn.
+
+# %% [markdown]
+# ## Your turn
+#
+# Two exercises. Write your answer in place of each `...`, run the cell, then run the
+# check below it: it says "Right" or what is wrong, with the input and both numbers.
+# The solutions are in `notebooks/solutions/03_neuron_layer_mlp.py`; try first.
+
+# %%
+import math
+
+from scalargrad import Value, fit
+from scalargrad.data import xor
+from scalargrad.exercises import check_backward, check_learning_rate
+from scalargrad.nn import MLP
+
+# %% [markdown]
+# ### Exercise 1: finish tanh's `_backward`
+#
+# The neuron's squashing function, written the lecture's way. `t` is the output; fill in
+# what `x.grad` gets: the local derivative d tanh(x)/dx, written with `t`, times `out.grad`.
+
+# %%
+# Exercise 1: your answer
+def tanh(x):
+    t = math.tanh(x.data)
+    out = Value(t, (x,), "tanh")
+
+    def _backward():
+        x.grad += ...
+
+    out._backward = _backward
+    return out
+
+# %%
+# Exercise 1: check
+check_backward(tanh, at=[[-1.0], [0.3], [2.0]], reference=lambda x: x.tanh())
+
+# %% [markdown]
+# ### Exercise 2: pick a learning rate
+#
+# The XOR network above, from the same start (`seed=0`), trained for 50 full-batch SGD
+# steps on the mean squared error. Pick a learning rate that brings the loss below
+# 0.05. Too small and 50 steps are not enough; too large and the steps overshoot.
+
+# %%
+X, labels = xor()
+targets = [1.0 if label == 1 else -1.0 for label in labels]
+
+
+def losses_for(lr):
+    """The loss of each of 50 steps with learning rate lr, from the same start."""
+    model = MLP(2, [4, 4, 1], activation="tanh", seed=0)
+    return fit(model, X, targets, loss="mse", lr=lr, epochs=50, progress=False).loss
+
+# %%
+# Exercise 2: your answer
+learning_rate = ...
+
+# %%
+# Exercise 2: check
+check_learning_rate(learning_rate, losses_for, below=0.05)

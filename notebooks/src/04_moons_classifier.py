@@ -52,7 +52,8 @@ print(f"loss before training: {loss.data:.4f}   accuracy {accuracy(model, X, y):
 #
 # Full-batch SGD for 100 steps, the learning rate falling in a straight line from 1.0 to
 # 0.1. Each step builds the graph of all 100 samples' scores, runs `backward()` and moves
-# the parameters, so this takes a couple of seconds.
+# the parameters, so this takes a few seconds: the progress bar shows the loss and
+# accuracy as it goes.
 
 # %%
 history = fit(
@@ -64,7 +65,6 @@ history = fit(
     optimizer="sgd",
     lr=linear(1.0, 0.1, steps=100),
     epochs=100,
-    progress=False,
 )
 print(f"final loss {history.loss[-1]:.4f}   training accuracy {accuracy(model, X, y):.0%}")
 
@@ -80,12 +80,13 @@ plot_loss(history)
 # The black line is where the score is 0. Look at how it bends between the two arcs.
 
 # %%
-plot_decision_boundary(model, X, y)
+plot_decision_boundary(model, X, y, resolution=50)
 
 # %% [markdown]
 # ## Four optimizers
 #
-# The same network from the same starting weights (`seed=0`), the same loss, 100
+# A smaller network, `MLP(2, [8, 8, 1])`, so that four runs take seconds, not half a
+# minute: each from the same starting weights (`seed=0`), with the same loss, for 40
 # full-batch steps, four ways to move the parameters:
 #
 # - **SGD**: step = learning rate × gradient, with the schedule above.
@@ -98,7 +99,7 @@ plot_decision_boundary(model, X, y)
 
 # %%
 optimizers = {
-    "SGD, lr 1.0 → 0.1": lambda params: SGD(params, lr=linear(1.0, 0.1, steps=100)),
+    "SGD, lr 1.0 → 0.1": lambda params: SGD(params, lr=linear(1.0, 0.1, steps=40)),
     "Momentum 0.9, lr 0.1": lambda params: SGD(params, lr=0.1, momentum=0.9),
     "RMSprop, lr 0.01": lambda params: RMSprop(params, lr=0.01),
     "Adam, lr 0.03": lambda params: Adam(params, lr=0.03),
@@ -106,7 +107,7 @@ optimizers = {
 
 histories = {}
 for name, make_optimizer in optimizers.items():
-    net = MLP(2, [16, 16, 1], seed=0)
+    net = MLP(2, [8, 8, 1], seed=0)
     histories[name] = fit(
         net,
         X,
@@ -114,15 +115,15 @@ for name, make_optimizer in optimizers.items():
         loss="hinge",
         l2=1e-4,
         optimizer=make_optimizer(net.parameters()),
-        epochs=100,
-        progress=False,
+        epochs=40,
     )
     print(f"{name:22s} final loss {histories[name].loss[-1]:.4f}   accuracy {accuracy(net, X, y):.0%}")
 
 # %% [markdown]
 # The four loss curves on one plot, on a log scale so the late steps are visible. Look
-# at step 3, where SGD's steps at learning rate 1.0 overshoot; at RMSprop, whose curve
-# stays jagged; and at the last 20 steps, where momentum and Adam end lowest.
+# at the first five steps, where SGD and RMSprop fall faster than momentum and Adam; at
+# RMSprop, whose curve stays jagged; and at step 40, where RMSprop is lowest, SGD and
+# Adam end close together, and momentum is highest.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4), dpi=90)
@@ -132,3 +133,64 @@ ax.set(yscale="log", xlabel="step", ylabel="loss (hinge + L2)", title="moons: fo
 ax.grid(alpha=0.3, which="both")
 ax.legend()
 plt.show()
+
+# %% [markdown]
+# ## Your turn
+#
+# Two exercises. Write your answer in place of each `...`, run the cell, then run the
+# check below it: it says "Right" or what is wrong, with the input and both numbers.
+# The solutions are in `notebooks/solutions/04_moons_classifier.py`; try first.
+
+# %%
+from scalargrad import Value, losses
+from scalargrad.data import moons
+from scalargrad.exercises import check_learning_rate, check_signs
+from scalargrad.nn import MLP
+from scalargrad.train import fit
+
+# %% [markdown]
+# ### Exercise 1: which way does the hinge loss push each score?
+#
+# The hinge loss is the mean of relu(1 − t·score), with t = +1 for class 1 and −1 for
+# class 0. For the four samples below, predict the sign of d(loss)/d(score): `"-"`
+# means training will raise that score, `"+"` lower it, `"0"` leave it alone.
+
+# %%
+samples = {"A": (0.3, 1), "B": (0.3, 0), "C": (2.0, 1), "D": (-0.5, 0)}  # (score, class)
+scores = {name: Value(score, label=name) for name, (score, _) in samples.items()}
+loss = losses.hinge(list(scores.values()), [label for _, label in samples.values()])
+print(f"loss = {loss.data:.4f}")
+
+# %%
+# Exercise 1: your answer
+predicted = {"A": ..., "B": ..., "C": ..., "D": ...}
+
+# %%
+# Exercise 1: check
+loss.backward()
+check_signs(predicted, scores)
+
+# %% [markdown]
+# ### Exercise 2: pick a learning rate
+#
+# A small network, `MLP(2, [8, 1])`, on 60 moons points, trained by plain SGD on the
+# hinge loss for 30 full-batch steps. Pick a learning rate that brings the loss below
+# 0.35 in those 30 steps.
+
+# %%
+X_small, y_small = moons(60, noise=0.1, seed=1)
+
+
+def losses_for(lr):
+    """The loss of each of 30 SGD steps with learning rate lr, from the same start."""
+    model = MLP(2, [8, 1], seed=0)
+    history = fit(model, X_small, y_small, loss="hinge", lr=lr, epochs=30, progress=False)
+    return history.loss
+
+# %%
+# Exercise 2: your answer
+learning_rate = ...
+
+# %%
+# Exercise 2: check
+check_learning_rate(learning_rate, losses_for, below=0.35)

@@ -248,3 +248,54 @@ gradgradcheck(g, point)
 
 # %%
 scratch.cleanup()
+
+# %% [markdown]
+# ## Your turn
+#
+# Two exercises. Write your answer in place of each `...`, run the cell, then run the
+# check below it: it says "Right" or what is wrong, with the input and both numbers.
+# The solutions are in `notebooks/solutions/05_checking_gradients.py`; try first.
+
+# %%
+import math
+
+from scalargrad import Value
+from scalargrad.exercises import check_backward, check_local_derivative
+
+# %% [markdown]
+# ### Exercise 1: `x ** y` with a Value exponent, checked by finite differences
+#
+# Finish the `_backward` of x^y (x > 0), where both x and y get a gradient. There is
+# no reference this time: the check runs `gradcheck` on your op, comparing your
+# gradients with finite differences of your own forward value.
+
+# %%
+# Exercise 1: your answer
+def power(x, y):
+    out = Value(x.data**y.data, (x, y), "**")
+
+    def _backward():
+        x.grad += ... * out.grad
+        y.grad += ... * out.grad
+
+    out._backward = _backward
+    return out
+
+# %%
+# Exercise 1: check
+check_backward(power, at=[[1.5, 2.0], [0.7, -1.3]])
+
+# %% [markdown]
+# ### Exercise 2: a second derivative
+#
+# tanh′(x) = 1 − tanh(x)². Write tanh″(x), the derivative of that, as a function of
+# the float x. The check compares it with `backward()` through `1 - x.tanh() ** 2`.
+
+# %%
+# Exercise 2: your answer
+def tanh_second_derivative(x):
+    return ...
+
+# %%
+# Exercise 2: check
+check_local_derivative(tanh_second_derivative, lambda v: 1 - v.tanh() ** 2, at=[-1.0, 0.2, 1.5])

@@ -18,6 +18,7 @@ from scalargrad.viz.graph import (
     which_renderer,
 )
 from scalargrad.viz.html import Page, backprop_page, save_html
+from scalargrad.viz.live import LiveView
 from scalargrad.viz.mlp import draw_mlp
 from scalargrad.viz.plots import plot_dataset, plot_decision_boundary, plot_loss
 from scalargrad.viz.steps import (
@@ -35,6 +36,7 @@ __all__ = [
     "Graph",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "LiveView",
     "Page",
     "RenderError",
     "backprop_page",
