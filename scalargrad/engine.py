@@ -393,7 +393,8 @@ def _lend_grads(node: Value, grad: Any) -> list[Any]:
         for parent in node._prev:
             parent.grad = 0.0
         node._backward()
-        return [parent.grad for parent in node._prev]
+        # A parent given twice (mul(a, a)) was added to once per use already.
+        return [0.0 if p in node._prev[:i] else p.grad for i, p in enumerate(node._prev)]
     finally:
         for v, g in saved:
             v.grad = g

@@ -126,3 +126,22 @@ def test_the_lectures_tanh_mlp_learns_its_four_samples() -> None:
             p.data += -0.1 * p.grad
         losses.append(loss.data)
     assert losses[-1] < 0.01 < losses[0]
+
+
+def mul(a: Value, b: Value) -> Value:
+    """The lecture's multiplication, written by hand."""
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def _backward() -> None:
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_a_hand_written_op_given_one_value_twice_counts_each_use_once() -> None:
+    """mul(a, a) by hand gives d(a*a)/da = 2a, as the table's a * a does."""
+    a = Value(1.5)
+    mul(a, a).backward()
+    assert a.grad == 3.0
