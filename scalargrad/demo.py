@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,14 +42,10 @@ from scalargrad.viz import (
     save_animation,
 )
 
-FILES = (
-    "loss.png",
-    "decision_boundary.png",
-    "graph_before.png",
-    "graph_after.png",
-    "backprop.gif",
-    "model.json",
-)
+# What `run` writes, in this order; the animation only when asked for (it costs more than
+# the rest of the demo together).
+FILES = ("loss.png", "decision_boundary.png", "graph_before.png", "graph_after.png", "model.json")
+ANIMATION = "backprop.gif"
 # Each backprop.gif frame is a full Graphviz render, and the GIF's cost grows with its
 # pixels: the frames are drawn at 72 dpi, or fewer if that would be wider than a screen.
 GIF_DPI = 72
@@ -125,13 +123,36 @@ RECIPES = {
 
 @dataclass(frozen=True)
 class Summary:
-    """What `run` did: the History, the learning rate, and the sample pictured."""
+    """What `run` did: the recipe and its settings, the History, the sample pictured,
+    the files written and the seconds it all took."""
 
-    history: History
+    recipe: Recipe
+    points: int
+    optimizer: str
     lr: float
+    history: History
     sample: int
     sample_class: int
     written: tuple[Path, ...]
+    seconds: float
+
+    def report(self) -> str:
+        """Four lines for a terminal: the run, its last step, the sample, the files."""
+        recipe, history = self.recipe, self.history
+        folder = self.written[0].parent
+        return "\n".join(
+            [
+                f"{recipe.dataset} ({self.points} points), {recipe.model_name()}, "
+                f"{recipe.loss} loss, {self.optimizer} (lr {self.lr:g}), "
+                f"{len(history.loss)} steps",
+                # The numbers the progress bar ended on: the last step's, on all points.
+                f"last step: loss={history.loss[-1]:.4f}, "
+                f"accuracy={history.accuracy[-1]:.1%}, {self.seconds:.1f} s",
+                f"pictured: sample {self.sample} (class {self.sample_class}), its loss "
+                "through the untrained model and the gradients of that one loss",
+                f"wrote {folder}{os.sep}: {', '.join(path.name for path in self.written)}",
+            ]
+        )
 
 
 def train(
@@ -202,15 +223,19 @@ def run(
     steps: int = 100,
     seed: int = 0,
     progress: bool = True,
+    gif: bool = False,
     cancel: threading.Event | None = None,
 ) -> Summary:
-    """Train on `dataset` and write FILES into `out`; every path is checked first.
+    """Train on `dataset` and write FILES (and ANIMATION if `gif`) into `out`; every
+    path is checked first.
 
     UnwritablePathError (a ValueError) before any work if a file cannot be written;
     TrainingDiverged if the loss stops being finite. Nothing is written unless
     training and every picture succeed.
     """
-    targets = [checked_target(out / name, "demo") for name in FILES]
+    started = time.perf_counter()
+    names = files(gif)
+    targets = [checked_target(out / name, "demo") for name in names]
     recipe = RECIPES[dataset]
     rate = recipe.lr(optimizer) if lr is None else lr
     X, y = recipe.data(seed)
@@ -220,12 +245,12 @@ def run(
     stop = cancel or threading.Event()
 
     with tempfile.TemporaryDirectory(prefix=".scalargrad-") as folder:
-        gif = Path(folder) / "backprop.gif"
+        animation_path = Path(folder) / ANIMATION
         # Graphviz runs in other processes, so the pictures render while Python trains.
         pool = ThreadPoolExecutor(2)
         try:
             rendered = [pool.submit(graph.pipe, "png") for graph in before_and_after]
-            animation = pool.submit(animate, pictured, gif, stop)
+            animation = pool.submit(animate, pictured, animation_path, stop) if gif else None
             history = train(
                 recipe, model, X, y, optimizer=optimizer, lr=rate, steps=steps, progress=progress
             )
@@ -235,8 +260,9 @@ def run(
                 "graph_before.png": rendered[0].result(),
                 "graph_after.png": rendered[1].result(),
             }
-            animation.result()
-            contents["backprop.gif"] = gif.read_bytes()
+            if animation is not None:
+                animation.result()
+                contents[ANIMATION] = animation_path.read_bytes()
         except BaseException:
             # On an error, Ctrl-C or SIGTERM, the animation skips the frames it has not
             # started; this waits only for the renders under way, so that the temporary
@@ -247,13 +273,21 @@ def run(
         pool.shutdown()
 
     written = []
-    for name, target in zip(FILES, targets):
+    for name, target in zip(names, targets):
         if name == "model.json":
             modelfile.save(model, target)
         else:
             write_bytes(target, contents[name], "demo")
         written.append(out / name)
-    return Summary(history, rate, worst, y[worst], tuple(written))
+    seconds = time.perf_counter() - started
+    return Summary(
+        recipe, len(X), optimizer, rate, history, worst, y[worst], tuple(written), seconds
+    )
+
+
+def files(gif: bool = False) -> tuple[str, ...]:
+    """The names `run` writes: FILES, and ANIMATION when `gif` is set."""
+    return (*FILES, ANIMATION) if gif else FILES
 
 
 def animate(loss: Value, path: Path, cancel: threading.Event | None = None) -> Path:
