@@ -46,9 +46,12 @@ from scalargrad.viz import (
 # the rest of the demo together).
 FILES = ("loss.png", "decision_boundary.png", "graph_before.png", "graph_after.png", "model.json")
 ANIMATION = "backprop.gif"
-# Each backprop.gif frame is a full Graphviz render, and the GIF's cost grows with its
-# pixels: the frames are drawn at 72 dpi, or fewer if that would be wider than a screen.
-GIF_DPI = 72
+# Graphviz's time to draw a PNG grows with its pixels, and so does the GIF's (each frame
+# a full render): the pictures are drawn at 72 dpi (Graphviz's default is 96), the
+# frames at fewer if that would be wider than a screen.
+GRAPH_DPI = 72
+# The boundary is a contour over this many points a side, each a forward pass.
+BOUNDARY_RESOLUTION = 40
 GIF_MAX_WIDTH = 1280
 GIF_SECONDS_PER_FRAME = 0.7
 
@@ -242,6 +245,8 @@ def run(
     model = recipe.model(seed)
     worst, pictured = sample_graph(recipe, model, X, y)
     before_and_after = before_after(pictured)
+    for graph in before_and_after:
+        graph.digraph.attr(dpi=f"{GRAPH_DPI}")
     stop = cancel or threading.Event()
 
     with tempfile.TemporaryDirectory(prefix=".scalargrad-") as folder:
@@ -256,7 +261,9 @@ def run(
             )
             contents = {
                 "loss.png": _png(plot_loss(history)),
-                "decision_boundary.png": _png(plot_decision_boundary(model, X, y, resolution=60)),
+                "decision_boundary.png": _png(
+                    plot_decision_boundary(model, X, y, resolution=BOUNDARY_RESOLUTION)
+                ),
                 "graph_before.png": rendered[0].result(),
                 "graph_after.png": rendered[1].result(),
             }
@@ -294,13 +301,13 @@ def animate(loss: Value, path: Path, cancel: threading.Event | None = None) -> P
     """backward() on `loss` step by step as the demo's GIF, at most GIF_MAX_WIDTH wide.
 
     A picture's width grows in proportion to its dpi, so the last frame (every node
-    with its gradient: the widest) is measured once at GIF_DPI to choose the dpi.
+    with its gradient: the widest) is measured once at GRAPH_DPI to choose the dpi.
     """
     last = list(backward_steps(loss, max_nodes=None))[-1].graph
-    last.digraph.attr(dpi=f"{GIF_DPI}")
+    last.digraph.attr(dpi=f"{GRAPH_DPI}")
     width = Image.open(io.BytesIO(last.pipe("png"))).width
     # The GIF's width is a whole number of pixels at the dpi chosen: keep one spare.
-    dpi = GIF_DPI * min(1.0, (GIF_MAX_WIDTH - 1) / width)
+    dpi = GRAPH_DPI * min(1.0, (GIF_MAX_WIDTH - 1) / width)
     return save_animation(
         loss,
         path,
