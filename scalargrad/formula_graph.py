@@ -69,7 +69,7 @@ def draw_formula(
             f"the picture's name must end in .{', .'.join(FORMATS)}, got {os.fspath(out)}"
         )
     if rankdir not in RANKDIRS:
-        raise ValueError(f"the direction must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     paths = [target, target.with_suffix(".gif")] if gif else [target]
     targets = [checked_target(path, "graph") for path in paths]
 
