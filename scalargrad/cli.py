@@ -249,9 +249,9 @@ def _assignment(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"the value of {name}: {error}") from None
 
 
-# formula_graph and demo are imported by the command that runs them, not at the top:
-# they load viz, and with it matplotlib and Graphviz's bindings, which --help, --version
-# and a mistyped argument do without (and answer several times sooner for it).
+# formula_graph, demo and viz are imported where a command needs them, not at the top:
+# viz loads matplotlib and Graphviz's bindings, which --help, --version and a mistyped
+# argument do without (and answer several times sooner for it).
 
 
 def run_graph(args: argparse.Namespace) -> int:
