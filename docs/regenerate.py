@@ -43,7 +43,7 @@ def main() -> None:
         shutil.copyfile(out / "loss.png", DOCS / "demo_loss.png")
         shutil.copyfile(out / "decision_boundary.png", DOCS / "demo_decision_boundary.png")
         save_with_palette(out / "graph_after.png", DOCS / "demo_graph_after.png")
-        scalargrad("graph", *NEURON, "--out", str(out / "neuron.png"), "--gif")
+        scalargrad("graph", *NEURON, "--out", str(out / "neuron.png"), "--local-grads", "--gif")
         save_with_palette(out / "neuron.png", DOCS / "neuron.png")
         shutil.copyfile(out / "neuron.gif", DOCS / "neuron.gif")
     for picture in sorted(DOCS.glob("*.[pg][ni][gf]")):

@@ -1,24 +1,18 @@
-"""The `scalargrad` command: `scalargrad demo` and `scalargrad graph` (also `python -m scalargrad`).
+"""The `scalargrad` command (also `python -m scalargrad`): a parser over `scalargrad.demo`
+and `scalargrad.formula_graph`, which check every output path before any work.
 
     scalargrad demo                     train on moons, write pictures into scalargrad-out/
-    scalargrad graph "tanh(x*w + b)" --set x=0.5 --set w=-1.2 --set b=0.3 --out graph.png
+    scalargrad graph "tanh(x*w + b)" --set x=0.5 --set w=-1.2 --set b=0.3 --out graph.svg
 
-A parser over `scalargrad.demo` and `scalargrad.formula`. Every error is one line on
-stderr, "scalargrad: error: ...", with exit status 2 for bad arguments, formulas,
-domain errors and output paths that cannot be written (1 when Graphviz is missing or
-fails, 130 on Ctrl-C, 143 on SIGTERM). Every output path is checked before any work;
-files are written at the end, each through `scalargrad.safe_write`.
+Every error is one line on stderr, "scalargrad: error: ...", with the exit statuses below.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import signal
 import sys
-import tempfile
-import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,10 +21,8 @@ from types import FrameType
 from typing import NoReturn
 
 from scalargrad import __version__
-from scalargrad.engine import topological_order
-from scalargrad.formula import FUNCTIONS, FormulaError, evaluate, parse
+from scalargrad.formula import FUNCTIONS, parse
 from scalargrad.optim import OPTIMIZERS
-from scalargrad.safe_write import UnwritablePathError, checked_target, write_bytes
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # Graphviz missing or failing: nothing the arguments could fix
@@ -40,14 +32,6 @@ EXIT_TERMINATED = 143  # kill: 128 + SIGTERM
 
 # The demo's datasets, named here so that --help does not load the demo (and matplotlib).
 DATASETS = ("moons", "xor", "circles", "spirals")
-# A bigger graph is slow to lay out and too big to read (as viz's max_nodes says).
-FORMULA_MAX_NODES = 300
-FORMULA_GIF_MAX_NODES = 100
-# Put where argparse says FORMULA is missing, since the likely cause is a formula that
-# starts with '-' and so was taken for an option.
-FORMULA_AFTER_DASHES = (
-    "a formula that starts with '-' goes after '--', as in scalargrad graph --set x=1 -- '-x*2'"
-)
 
 
 class UsageError(Exception):
@@ -82,34 +66,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parse(_parser(), argv)
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
-    except (UsageError, UnwritablePathError) as error:
-        _print_error(error)
-        return EXIT_USAGE
-    except ToolError as error:
-        _print_error(error)
-        return EXIT_ERROR
+    except (UsageError, ToolError) as error:
+        print(f"scalargrad: error: {' '.join(str(error).split())}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ERROR
     except KeyboardInterrupt:
         # Whatever was under way has been cleaned up on the way here: nothing is written.
-        _print_error("interrupted")
+        print("scalargrad: error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Terminated:
-        _print_error("terminated")
+        print("scalargrad: error: terminated", file=sys.stderr)
         return EXIT_TERMINATED
     finally:
         signal.signal(signal.SIGTERM, on_sigterm)
 
 
-def _print_error(error: Exception | str) -> None:
-    message = " ".join(str(error).split())  # one line, whatever the message held
-    print(f"scalargrad: error: {message}", file=sys.stderr)
-
-
 def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
     """The parsed arguments; a usage error (exit status 2) from the command's own parser.
 
-    argparse takes a token such as "-x*2" for an unknown option and sets it aside; for
-    `graph` without a FORMULA, a lone such token (one dash, not a known option) is the
-    formula, so a formula can start with '-' as a learner types it.
+    argparse sets a token such as "-x*2" aside as an unknown option; for `graph` without
+    a FORMULA, a lone such token (one dash) is the formula, as a learner types it.
     """
     args, unknown = parser.parse_known_args(argv)
     if args.command is None:
@@ -122,16 +97,14 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
     if args.command == "graph" and args.formula is None:
         if len(unknown) == 1 and unknown[0].startswith("-") and not unknown[0].startswith("--"):
             args.formula = unknown.pop()
-        elif unknown:
-            command.error(f"the following arguments are required: FORMULA; {FORMULA_AFTER_DASHES}")
         else:
-            command.error("the following arguments are required: FORMULA")
+            # What was set aside is most likely a formula that starts with '-'.
+            dashes = "; a formula that starts with '-' goes after '--', as in scalargrad graph"
+            hint = f"{dashes} --set x=1 -- '-x*2'" if unknown else ""
+            command.error(f"the following arguments are required: FORMULA{hint}")
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
-
-
-# ---- arguments --------------------------------------------------------------------------
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -146,19 +119,15 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="train a small network and draw what happened",
-        description=(
-            "Train a small MLP on a 2-D dataset (a progress bar shows loss and accuracy), "
-            "then write into DIR: loss.png, decision_boundary.png, graph_before.png and "
-            "graph_after.png (one sample's loss graph through the untrained model, before "
-            "and after backward()), backprop.gif (that backward() step by step) and "
-            "model.json (the trained model). Files of those names already in DIR are "
-            "overwritten; other files in DIR are left alone."
-        ),
-        epilog=(
-            "Models: moons, xor and circles train MLP(2, [4, 4, 1]) with tanh and the hinge "
-            "loss; spirals (3 classes) trains MLP(2, [8, 3]) with relu and cross-entropy. "
-            "Each optimizer has a learning rate chosen for each dataset; --lr sets another."
-        ),
+        description="Train a small MLP on a 2-D dataset (a progress bar shows loss and "
+        "accuracy), then write into DIR: loss.png, decision_boundary.png, graph_before.png "
+        "and graph_after.png (one sample's loss graph through the untrained model, before "
+        "and after backward()) and model.json (the trained model); with --gif also "
+        "backprop.gif (that backward() step by step). Files of those names already in DIR "
+        "are overwritten; other files in DIR are left alone.",
+        epilog="moons, xor and circles train MLP(2, [4, 4, 1]) with tanh and the hinge loss; "
+        "spirals (3 classes) MLP(2, [8, 3]) with relu and cross-entropy. Each optimizer has "
+        "a learning rate chosen for each dataset; --lr sets another.",
     )
     demo.add_argument("--dataset", choices=DATASETS, default="moons", help="default: moons")
     demo.add_argument(
@@ -166,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=100,
         metavar="N",
-        help="training steps, each on the whole dataset (default: 100)",
+        help="training steps, each on all the data (default: 100)",
     )
     demo.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam", help="default: adam")
     demo.add_argument(
@@ -180,32 +149,27 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("scalargrad-out"),
         metavar="DIR",
-        help=(
-            "directory to write into, made if missing; the demo's files in it are "
-            "overwritten (default: scalargrad-out)"
-        ),
+        help="folder to write into, made if missing (default: scalargrad-out)",
     )
     demo.add_argument("--no-progress", action="store_true", help="train without the progress bar")
+    demo.add_argument("--gif", action="store_true", help="also write backprop.gif (slower)")
     demo.set_defaults(run=run_demo, parser=demo)
 
     graph = commands.add_parser(
         "graph",
-        usage="%(prog)s [-h] [--set NAME=VALUE] [--out FILE.png] [--gif] FORMULA",
-        help="draw a formula's graph before and after backward()",
-        description=(
-            "Draw the computation graph of FORMULA, before backward() and after it, in one "
-            "PNG; print its value and the gradient of each variable. A formula may use "
-            "numbers, variables, + - * / **, parentheses, and the functions "
-            f"{', '.join(FUNCTIONS)}. It is read with Python's ast module against that "
-            f"list and never run as code. A picture shows at most {FORMULA_MAX_NODES} "
-            f"nodes, an animation (--gif) at most {FORMULA_GIF_MAX_NODES}."
-        ),
-        epilog=(
-            'Example: scalargrad graph "tanh(x*w + b)" --set x=0.5 --set w=-1.2 --set b=0.3. '
-            "A formula that starts with '-' can be typed as it is (scalargrad graph '-x*2' "
-            "--set x=1); if it is taken for an option (such as '-h'), put it after '--': "
-            "scalargrad graph --set x=1 -- '-x*2'."
-        ),
+        usage="%(prog)s [-h] [--set NAME=VALUE] [--out FILE] [--local-grads] [--rankdir DIR] "
+        "[--gif] FORMULA",
+        help="draw a formula's graph and its gradients",
+        description="Draw the computation graph of FORMULA and print its value and the "
+        "gradient of each variable. A .png shows the graph before and after backward(), side "
+        "by side; a .svg or .pdf (for slides) shows it after backward(). A formula may use "
+        "numbers, variables, + - * / **, parentheses, and the functions "
+        f"{', '.join(FUNCTIONS)}. It is read with Python's ast module against that list and "
+        "never run as code. A graph too big to read is refused, with its size.",
+        epilog='Example: scalargrad graph "tanh(x*w + b)" --set x=0.5 --set w=-1.2 --set '
+        "b=0.3. A formula that starts with '-' can be typed as it is (scalargrad graph '-x*2' "
+        "--set x=1); if it is taken for an option (such as '-h'), put it after '--': "
+        "scalargrad graph --set x=1 -- '-x*2'.",
     )
     # nargs="?": a missing FORMULA is reported by _parse, which first looks for one
     # that argparse took for an option.
@@ -223,16 +187,21 @@ def _parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=Path("graph.png"),
-        metavar="FILE.png",
-        help="where to write the picture, overwriting any file there (default: graph.png)",
+        metavar="FILE",
+        help="the picture, .png .svg or .pdf, overwriting any file there (default: graph.png)",
+    )
+    graph.add_argument("--local-grads", action="store_true", help="write d(out)/d(in) on each edge")
+    graph.add_argument(
+        "--rankdir",
+        type=str.upper,
+        default="LR",
+        metavar="DIR",
+        help="the arrows' direction: LR (left to right, the default), TB (top down), RL, BT",
     )
     graph.add_argument(
         "--gif",
         action="store_true",
-        help=(
-            "also write backward() step by step as an animation, FILE.gif beside FILE.png "
-            "(overwriting any file there)"
-        ),
+        help="also write backward() step by step, FILE.gif beside FILE (overwriting any file)",
     )
     graph.set_defaults(run=run_graph, parser=graph)
     return parser
@@ -249,10 +218,9 @@ def _positive_int(text: str) -> int:
 
 
 def _positive_float(text: str) -> float:
-    number = _finite_float(text)
-    if number <= 0.0:
+    if _finite_float(text) <= 0.0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return number
+    return float(text)
 
 
 def _finite_float(text: str) -> float:
@@ -266,11 +234,10 @@ def _finite_float(text: str) -> float:
 
 
 def _assignment(text: str) -> tuple[str, float]:
-    """'x=0.5' -> ('x', 0.5), the name as Python reads it in a formula."""
+    """'x=0.5' -> ('x', 0.5), the name as Python reads it in a formula (NFKC)."""
     name, equals, value = text.partition("=")
     if not equals:
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE, as in --set x=0.5")
-    # Python reads identifiers in NFKC form, so a formula's names are too.
     name = unicodedata.normalize("NFKC", name.strip())
     if not name.isidentifier():
         raise argparse.ArgumentTypeError(f"{name!r} is not a variable name, as in --set x=0.5")
@@ -282,113 +249,67 @@ def _assignment(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"the value of {name}: {error}") from None
 
 
-# ---- scalargrad graph -------------------------------------------------------------------
+# formula_graph, demo and viz are imported where a command needs them, not at the top:
+# viz loads matplotlib and Graphviz's bindings, which --help, --version and a mistyped
+# argument do without (and answer several times sooner for it).
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    """`scalargrad graph`: the formula's graph before and after backward(), as a PNG."""
-    out: Path = args.out
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"--out names the picture to write and must end in .png, got {out}")
-    gif = out.with_suffix(".gif")
-    targets = [checked_target(path, "graph") for path in ([out, gif] if args.gif else [out])]
+    """`scalargrad graph`: draw the formula into --out; print its value and gradients."""
+    from scalargrad.formula_graph import draw_formula
+
     values: dict[str, float] = {}
     for name, value in args.values:
         if name in values:
             raise UsageError(f"{name} is set twice (--set {name}=...); set it once")
         values[name] = value
     try:
-        formula = parse(args.formula)
-        missing = [name for name in formula.variables if name not in values]
+        missing = [name for name in parse(args.formula).variables if name not in values]
         if missing:
             settings = " ".join(f"--set {name}=VALUE" for name in missing)
             raise UsageError(f"the formula uses {', '.join(missing)}; give a value with {settings}")
-        root = evaluate(formula, values)
-    except FormulaError as error:
+        with _graphviz_errors():
+            drawn = draw_formula(
+                args.formula,
+                values,
+                args.out,
+                gif=args.gif,
+                local_grads=args.local_grads,
+                rankdir=args.rankdir,
+            )
+    except ValueError as error:  # the formula, a value, a path, the graph's size
         raise UsageError(str(error)) from None
-
-    order = topological_order(root)
-    if len(order) > FORMULA_MAX_NODES:
-        raise UsageError(
-            f"the formula's graph has {len(order)} nodes; a picture shows at most "
-            f"{FORMULA_MAX_NODES}, so shorten the formula"
-        )
-    if args.gif and len(order) > FORMULA_GIF_MAX_NODES:
-        raise UsageError(
-            f"the formula's graph has {len(order)} nodes; --gif animates at most "
-            f"{FORMULA_GIF_MAX_NODES} (one frame per node), so leave out --gif or shorten it"
-        )
-    root.backward()
-    variables = {node.label: node for node in order if node.label in values}
-    bad = [name for name in formula.variables if not math.isfinite(variables[name].grad)]
-    if bad:
-        raise UsageError(f"the gradient of {', '.join(bad)} is not a finite number")
-
-    # Here, not at the top: viz loads Graphviz's bindings, which --help does without.
-    from scalargrad.viz import before_after, save_animation
-
-    with _graphviz_errors():
-        drawn = before_after(root, local_grads=True, max_nodes=FORMULA_MAX_NODES)
-        pictures = [drawn.combined_png()]
-        if args.gif:
-            with tempfile.TemporaryDirectory(prefix=".scalargrad-") as folder:
-                animation = Path(folder) / gif.name
-                save_animation(root, animation, max_nodes=FORMULA_GIF_MAX_NODES, local_grads=True)
-                pictures.append(animation.read_bytes())
-    for target, picture in zip(targets, pictures):
-        write_bytes(target, picture, "graph")
-
-    print(f"{formula.text} = {root.data:.6g}")
-    for name in formula.variables:
-        print(f"  d/d{name} = {variables[name].grad:.6g}")
-    written = [f"{out} (before and after backward())"]
-    if args.gif:
-        written.append(f"{gif} (backward() step by step)")
-    print("wrote " + ", ".join(written))
+    print(f"{drawn.formula.text} = {drawn.value:.6g}")
+    for name in drawn.formula.variables:
+        print(f"  d/d{name} = {drawn.gradients[name]:.6g}")
+    picture, *animation = drawn.written
+    shown = (
+        "before and after backward()" if picture.suffix.lower() == ".png" else "after backward()"
+    )
+    written = [f"{picture} ({shown})", *(f"{path} (backward() step by step)" for path in animation)]
+    print(f"wrote {', '.join(written)}")
     return EXIT_OK
-
-
-# ---- scalargrad demo --------------------------------------------------------------------
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """`scalargrad demo`: train, then write the pictures, the model and a summary."""
-    # Here, not at the top: the demo loads matplotlib and Pillow, which --help and
-    # `scalargrad graph` do without.
     from scalargrad import demo
 
-    out: Path = args.out
-    recipe = demo.RECIPES[args.dataset]
-    started = time.perf_counter()
     try:
         with _graphviz_errors():
             summary = demo.run(
                 args.dataset,
-                out,
+                args.out,
                 optimizer=args.optimizer,
                 lr=args.lr,
                 steps=args.steps,
                 seed=args.seed,
                 progress=not args.no_progress,
+                gif=args.gif,
             )
-    except demo.TrainingDiverged as error:
+    except ValueError as error:  # an output path, or training diverged
         raise UsageError(str(error)) from None
-    seconds = time.perf_counter() - started
-    history = summary.history
-    print(
-        f"{recipe.dataset} ({len(recipe.data(args.seed)[0])} points), {recipe.model_name()}, "
-        f"{recipe.loss} loss, {args.optimizer} (lr {summary.lr:g}), {args.steps} steps"
-    )
-    # The numbers the progress bar ended on: the last step's, measured on all points.
-    print(
-        f"last step: loss={history.loss[-1]:.4f}, accuracy={history.accuracy[-1]:.1%}, "
-        f"{seconds:.1f} s"
-    )
-    print(
-        f"pictured: sample {summary.sample} (class {summary.sample_class}), its loss through "
-        "the untrained model and the gradients of that one loss"
-    )
-    print(f"wrote {out}{os.sep}: {', '.join(path.name for path in summary.written)}")
+    print(summary.report())
     return EXIT_OK
 
 

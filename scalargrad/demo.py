@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,17 +42,16 @@ from scalargrad.viz import (
     save_animation,
 )
 
-FILES = (
-    "loss.png",
-    "decision_boundary.png",
-    "graph_before.png",
-    "graph_after.png",
-    "backprop.gif",
-    "model.json",
-)
-# Each backprop.gif frame is a full Graphviz render, and the GIF's cost grows with its
-# pixels: the frames are drawn at 72 dpi, or fewer if that would be wider than a screen.
-GIF_DPI = 72
+# What `run` writes, in this order; the animation only when asked for (it costs more than
+# the rest of the demo together).
+FILES = ("loss.png", "decision_boundary.png", "graph_before.png", "graph_after.png", "model.json")
+ANIMATION = "backprop.gif"
+# Graphviz's time to draw a PNG grows with its pixels, and so does the GIF's (each frame
+# a full render): the pictures are drawn at 72 dpi (Graphviz's default is 96), the
+# frames at fewer if that would be wider than a screen.
+GRAPH_DPI = 72
+# The boundary is a contour over this many points a side, each a forward pass.
+BOUNDARY_RESOLUTION = 40
 GIF_MAX_WIDTH = 1280
 GIF_SECONDS_PER_FRAME = 0.7
 
@@ -125,13 +126,36 @@ RECIPES = {
 
 @dataclass(frozen=True)
 class Summary:
-    """What `run` did: the History, the learning rate, and the sample pictured."""
+    """What `run` did: the recipe and its settings, the History, the sample pictured,
+    the files written and the seconds it all took."""
 
-    history: History
+    recipe: Recipe
+    points: int
+    optimizer: str
     lr: float
+    history: History
     sample: int
     sample_class: int
     written: tuple[Path, ...]
+    seconds: float
+
+    def report(self) -> str:
+        """Four lines for a terminal: the run, its last step, the sample, the files."""
+        recipe, history = self.recipe, self.history
+        folder = self.written[0].parent
+        return "\n".join(
+            [
+                f"{recipe.dataset} ({self.points} points), {recipe.model_name()}, "
+                f"{recipe.loss} loss, {self.optimizer} (lr {self.lr:g}), "
+                f"{len(history.loss)} steps",
+                # The numbers the progress bar ended on: the last step's, on all points.
+                f"last step: loss={history.loss[-1]:.4f}, "
+                f"accuracy={history.accuracy[-1]:.1%}, {self.seconds:.1f} s",
+                f"pictured: sample {self.sample} (class {self.sample_class}), its loss "
+                "through the untrained model and the gradients of that one loss",
+                f"wrote {folder}{os.sep}: {', '.join(path.name for path in self.written)}",
+            ]
+        )
 
 
 def train(
@@ -202,41 +226,50 @@ def run(
     steps: int = 100,
     seed: int = 0,
     progress: bool = True,
+    gif: bool = False,
     cancel: threading.Event | None = None,
 ) -> Summary:
-    """Train on `dataset` and write FILES into `out`; every path is checked first.
+    """Train on `dataset` and write FILES (and ANIMATION if `gif`) into `out`; every
+    path is checked first.
 
     UnwritablePathError (a ValueError) before any work if a file cannot be written;
     TrainingDiverged if the loss stops being finite. Nothing is written unless
     training and every picture succeed.
     """
-    targets = [checked_target(out / name, "demo") for name in FILES]
+    started = time.perf_counter()
+    names = files(gif)
+    targets = [checked_target(out / name, "demo") for name in names]
     recipe = RECIPES[dataset]
     rate = recipe.lr(optimizer) if lr is None else lr
     X, y = recipe.data(seed)
     model = recipe.model(seed)
     worst, pictured = sample_graph(recipe, model, X, y)
     before_and_after = before_after(pictured)
+    for graph in before_and_after:
+        graph.digraph.attr(dpi=f"{GRAPH_DPI}")
     stop = cancel or threading.Event()
 
     with tempfile.TemporaryDirectory(prefix=".scalargrad-") as folder:
-        gif = Path(folder) / "backprop.gif"
+        animation_path = Path(folder) / ANIMATION
         # Graphviz runs in other processes, so the pictures render while Python trains.
         pool = ThreadPoolExecutor(2)
         try:
             rendered = [pool.submit(graph.pipe, "png") for graph in before_and_after]
-            animation = pool.submit(animate, pictured, gif, stop)
+            animation = pool.submit(animate, pictured, animation_path, stop) if gif else None
             history = train(
                 recipe, model, X, y, optimizer=optimizer, lr=rate, steps=steps, progress=progress
             )
             contents = {
                 "loss.png": _png(plot_loss(history)),
-                "decision_boundary.png": _png(plot_decision_boundary(model, X, y, resolution=60)),
+                "decision_boundary.png": _png(
+                    plot_decision_boundary(model, X, y, resolution=BOUNDARY_RESOLUTION)
+                ),
                 "graph_before.png": rendered[0].result(),
                 "graph_after.png": rendered[1].result(),
             }
-            animation.result()
-            contents["backprop.gif"] = gif.read_bytes()
+            if animation is not None:
+                animation.result()
+                contents[ANIMATION] = animation_path.read_bytes()
         except BaseException:
             # On an error, Ctrl-C or SIGTERM, the animation skips the frames it has not
             # started; this waits only for the renders under way, so that the temporary
@@ -247,26 +280,34 @@ def run(
         pool.shutdown()
 
     written = []
-    for name, target in zip(FILES, targets):
+    for name, target in zip(names, targets):
         if name == "model.json":
             modelfile.save(model, target)
         else:
             write_bytes(target, contents[name], "demo")
         written.append(out / name)
-    return Summary(history, rate, worst, y[worst], tuple(written))
+    seconds = time.perf_counter() - started
+    return Summary(
+        recipe, len(X), optimizer, rate, history, worst, y[worst], tuple(written), seconds
+    )
+
+
+def files(gif: bool = False) -> tuple[str, ...]:
+    """The names `run` writes: FILES, and ANIMATION when `gif` is set."""
+    return (*FILES, ANIMATION) if gif else FILES
 
 
 def animate(loss: Value, path: Path, cancel: threading.Event | None = None) -> Path:
     """backward() on `loss` step by step as the demo's GIF, at most GIF_MAX_WIDTH wide.
 
     A picture's width grows in proportion to its dpi, so the last frame (every node
-    with its gradient: the widest) is measured once at GIF_DPI to choose the dpi.
+    with its gradient: the widest) is measured once at GRAPH_DPI to choose the dpi.
     """
     last = list(backward_steps(loss, max_nodes=None))[-1].graph
-    last.digraph.attr(dpi=f"{GIF_DPI}")
+    last.digraph.attr(dpi=f"{GRAPH_DPI}")
     width = Image.open(io.BytesIO(last.pipe("png"))).width
     # The GIF's width is a whole number of pixels at the dpi chosen: keep one spare.
-    dpi = GIF_DPI * min(1.0, (GIF_MAX_WIDTH - 1) / width)
+    dpi = GRAPH_DPI * min(1.0, (GIF_MAX_WIDTH - 1) / width)
     return save_animation(
         loss,
         path,

@@ -1,7 +1,9 @@
 """Hypothesis profiles, and a headless Chromium for the browser tests.
 
-Hypothesis: pick a profile with HYPOTHESIS_PROFILE=dev|ci|fuzz; with CI set, `ci` is
-the default. CI never depends on luck; `fuzz` searches longer locally.
+Hypothesis: pick a profile with HYPOTHESIS_PROFILE=dev|ci|fast|fuzz; with CI set, `ci`
+is the default. CI never depends on luck; `fuzz` searches longer locally. The fast
+suite (`pytest -m "not slow"`) takes `fast` unless a profile is picked: the same laws
+over fewer examples; `make test` runs them all with `dev`'s.
 
 Browser: the `browser` fixture drives Debian's chromium through its chromedriver
 (`apt install chromium chromium-driver`; .ci/run installs them). Without them a browser
@@ -33,8 +35,16 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+settings.register_profile("fast", max_examples=20, deadline=None)
 settings.register_profile("fuzz", max_examples=2_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The fast suite searches with the `fast` profile, unless one was picked."""
+    picked = "HYPOTHESIS_PROFILE" in os.environ or os.environ.get("CI")
+    if not picked and "not slow" in (config.option.markexpr or ""):
+        settings.load_profile("fast")
 
 
 @pytest.fixture

@@ -239,6 +239,7 @@ def test_a_graph_over_max_nodes_is_refused_with_what_to_do_instead() -> None:
     assert len(value_nodes(draw_graph(chain(100), max_nodes=None).source)) == 301
 
 
+@pytest.mark.slow  # about 900 Values to lay out: seconds of Graphviz
 def test_one_samples_loss_through_the_standard_mlp_draws_under_the_default_limit() -> None:
     """MLP(2, [16, 16, 1]) on one sample: every node drawn, and it renders to PNG."""
     nn = pytest.importorskip("scalargrad.nn")
