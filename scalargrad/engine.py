@@ -63,12 +63,18 @@ class _HandMade(NamedTuple):
     backward: Callable[[], None] | None
 
 
-# What made a Value that an op computed under no_grad(): it has no parents, but
-# backward() from it must say why rather than quietly do nothing.
-_MADE_UNDER_NO_GRAD = _HandMade("", None)
+class _NoGrad(NamedTuple):
+    """What made a Value that an op computed inside no_grad(): it has no parents, but
+    backward() from it must say why rather than quietly do nothing."""
+
+
+_MADE_UNDER_NO_GRAD = _NoGrad()
 # Every Value is numbered as it is made, after its parents: sorting by number is a
 # topological order (see `topological_order`).
 _next_number = count().__next__
+# One walk at a time per thread: a walk started from inside a hand-written _backward
+# (mid-walk) is refused rather than left to corrupt the outer one.
+_walking = threading.local()
 
 
 def _unary_method(name: str) -> Callable[[Value], Value]:
@@ -81,7 +87,7 @@ def _unary_method(name: str) -> Callable[[Value], Value]:
             return _node(out, (self,), local_grads, op)
         return _node(out, (), (), _MADE_UNDER_NO_GRAD)
 
-    method.__name__, method.__doc__ = name, op.doc
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Value.{name}", op.doc
     return method
 
 
@@ -92,7 +98,8 @@ def _binary_method(name: str, reflected: bool = False) -> Callable[[Value, Scala
         other_value = other if isinstance(other, Value) else Value(real_number(other, op.symbol))
         return _apply(op, other_value, self) if reflected else _apply(op, self, other_value)
 
-    method.__name__ = name
+    method.__name__, method.__qualname__ = name, f"Value.{name}"
+    method.__doc__ = f"other {op.symbol} self" if reflected else f"self {op.symbol} other"
     return method
 
 
@@ -114,8 +121,8 @@ class Value:
     __array_ufunc__ = None
 
     __slots__ = (
-        "__weakref__", "_data", "_grad_so_far", "_local_grads", "_number", "_prev", "_rule",
-        "grad", "label",
+        "__weakref__", "_data", "_data_set_at", "_grad_so_far", "_local_grads", "_made_by",
+        "_number", "_prev", "grad", "label",
     )  # fmt: skip
 
     _data: float
@@ -123,8 +130,9 @@ class Value:
     label: str
     _prev: tuple[Value, ...]
     _local_grads: tuple[float, ...]
-    _rule: Op | FusedOp | _HandMade | None  # what made it; None for a leaf
+    _made_by: Op | FusedOp | _HandMade | _NoGrad | None  # None for a leaf
     _number: int
+    _data_set_at: int  # the number `.data` was last set at, 0 if never
     _grad_so_far: Any  # used by the gradient walk only
 
     def __init__(
@@ -138,18 +146,21 @@ class Value:
         self._data = data if type(data) is float else real_number(data, "Value")
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
+        if isinstance(_children, Value):
+            raise TypeError("Value: _children must be a tuple of Values, e.g. (a, b)")
         self._prev = () if _children == () else tuple(_children)
         if self._prev or _op:
             if not isinstance(_op, str) or not all(isinstance(c, Value) for c in self._prev):
-                raise TypeError("Value: _children must be Values and _op a str")
-            self._rule: Op | FusedOp | _HandMade | None = _HandMade(_op, None)
+                raise TypeError("Value: _children must be a tuple of Values and _op a str")
+            self._made_by: Op | FusedOp | _HandMade | _NoGrad | None = _HandMade(_op, None)
         else:
-            self._rule = None
+            self._made_by = None
         self.grad = 0.0
         self.label = label
         self._local_grads = ()
         self._number = _next_number()
-        self._grad_so_far = None
+        self._data_set_at = 0
+        self._grad_so_far = None  # _node makes Values without __init__: keep both alike
 
     @property
     def data(self) -> float:
@@ -164,7 +175,7 @@ class Value:
                 f"=True) grads are Values, so write p.data -= lr * p.grad.data"
             )
         self._data = real_number(data, "Value.data")
-        self._number = _next_number()  # so a graph computed from the old number can tell
+        self._data_set_at = _next_number()  # a graph computed from the old number can tell
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -179,10 +190,10 @@ class Value:
     @property
     def op(self) -> str:
         """The op that made this node, as pictures show it ("+", "tanh", "dot"); "" for a leaf."""
-        rule = self._rule
-        if isinstance(rule, _HandMade):
-            return rule.op
-        return rule.symbol if rule is not None else ""
+        made_by = self._made_by
+        if isinstance(made_by, _HandMade):
+            return made_by.op
+        return made_by.symbol if isinstance(made_by, (Op, FusedOp)) else ""
 
     _op = op  # micrograd's name
 
@@ -190,7 +201,7 @@ class Value:
     def primitive(self) -> Op | FusedOp | None:
         """The op table's entry for the op that made this node; None for a leaf or a node
         made by hand."""
-        rule = self._rule
+        rule = self._made_by
         return rule if isinstance(rule, (Op, FusedOp)) else None
 
     @property
@@ -198,18 +209,18 @@ class Value:
         """This node's own step of the chain rule on `.grad`, as in micrograd: each
         parent's grad += this node's grad * the edge. Assign a function of no arguments
         to make gradients flow your own way (the lecture's way of writing an op)."""
-        rule = self._rule
+        rule = self._made_by
         if isinstance(rule, _HandMade):
             return rule.backward or (lambda: None)
-        return self._chain_rule_step
+        return self._chain_made_by_step
 
     @_backward.setter
     def _backward(self, step: Callable[[], None]) -> None:
         if not callable(step):
             raise TypeError(f"_backward must be a function of no arguments, got {step!r}")
-        self._rule = _HandMade(self.op, step)
+        self._made_by = _HandMade(self.op, step)
 
-    def _chain_rule_step(self) -> None:
+    def _chain_made_by_step(self) -> None:
         for parent, local_grad in zip(self._prev, self._local_grads):
             parent.grad += self.grad * local_grad
 
@@ -246,21 +257,24 @@ class Value:
         """Fill in `.grad` of every node this Value depends on.
 
         Interior nodes get d(self)/d(node), replacing what they had; leaves (inputs and
-        parameters) add it to theirs, as in PyTorch, so call `zero_grad()` between
-        steps. A node reached along several paths gets the sum of its paths. With
+        parameters) add it to theirs, as in PyTorch, so clear them between steps
+        (`Module.zero_grad()`, or `.grad = 0.0`; None counts as 0). A node reached
+        along several paths gets the sum of its paths. With
         `create_graph=True` the gradients are Values with graphs of their own, so a
         second `backward()` on one of them gives second derivatives.
         """
-        if self._rule is _MADE_UNDER_NO_GRAD:
+        if self._made_by is _MADE_UNDER_NO_GRAD:
             raise RuntimeError(
                 "backward(): this Value was computed inside no_grad(), which records no "
                 "graph; compute it outside no_grad() to get gradients"
             )
-        for node, grad in gradients(self, create_graph).items():
-            if node._prev or (type(node.grad) is float and node.grad == 0.0):
-                node.grad = grad
-            else:
-                node.grad += grad
+        with _walk_lock:  # a hand-written _backward in another thread lends .grad
+            for node, grad in _walk(self, create_graph):
+                before = node.grad
+                if node._prev or before is None or (type(before) is float and before == 0.0):
+                    node.grad = grad  # interior nodes take their gradient
+                else:
+                    node.grad = before + grad  # leaves add it to theirs
 
 
 def _as_value(x: object, where: str) -> Value:
@@ -288,8 +302,9 @@ def _node(
     out.label = ""
     out._prev = parents
     out._local_grads = local_grads
-    out._rule = rule
+    out._made_by = rule
     out._number = _next_number()
+    out._data_set_at = 0
     out._grad_so_far = None
     return out
 
@@ -313,17 +328,17 @@ def _newest_first(root: Value) -> list[Value]:
             if parent not in seen:
                 seen.add(parent)
                 reached.append(parent)
+            if parent._data_set_at > node._number:
+                raise RuntimeError(
+                    f".data of {parent!r} was set after {node!r} was computed from it: "
+                    f"gradients would mix old and new numbers, so compute it again"
+                )
     reached.sort(key=_by_number, reverse=True)
-    if reached[0] is not root:  # renumbered by a .data assignment since root was made
-        raise RuntimeError(
-            f".data of {reached[0]!r} was set after {root!r} was computed from it: "
-            f"gradients would mix old and new numbers, so compute it again"
-        )
     return reached
 
 
 _by_number = operator.attrgetter("_number")
-_grad_so_far = operator.attrgetter("_grad_so_far")
+_read_grad_so_far = operator.attrgetter("_grad_so_far")
 # While a walk runs, each node it reached holds its gradient so far in the slot
 # `_grad_so_far`: adding into a slot is about twice as fast as into a dict on the
 # walk's inner loop, the hottest loop of a training step (measured). One walk at a
@@ -347,8 +362,13 @@ def gradients(root: Value, create_graph: bool = False) -> dict[Value, Any]:
 
 def _walk(root: Value, create_graph: bool) -> list[tuple[Value, Any]]:
     """(node, d(root)/d(node)) for every node `root` depends on, newest first."""
+    if getattr(_walking, "now", False):
+        raise RuntimeError(
+            "backward() or gradients() was called from inside a hand-written _backward, "
+            "in the middle of another walk; call it after that walk is done"
+        )
     newest_first = _newest_first(root)
-    with _walk_lock, _grad_enabled(create_graph or _grad_mode.enabled):
+    with _walk_lock, _grad_enabled(create_graph or _grad_mode.enabled), _in_walk():
         # create_graph builds its graph even inside no_grad(), as PyTorch does.
         for node in newest_first:
             node._grad_so_far = 0.0
@@ -358,12 +378,12 @@ def _walk(root: Value, create_graph: bool) -> list[tuple[Value, Any]]:
             # from it has passed it its share: its gradient is complete.
             for node in newest_first:
                 grad = node._grad_so_far
-                if create_graph or type(node._rule) is _HandMade:
+                if create_graph or type(node._made_by) is _HandMade:
                     _pass_on_shares(node, grad, create_graph)
                     continue
                 for parent, edge in zip(node._prev, node._local_grads):
                     parent._grad_so_far += grad * edge  # the chain rule
-            return list(zip(newest_first, map(_grad_so_far, newest_first)))
+            return list(zip(newest_first, map(_read_grad_so_far, newest_first)))
         finally:
             for node in newest_first:
                 node._grad_so_far = None
@@ -371,10 +391,16 @@ def _walk(root: Value, create_graph: bool) -> list[tuple[Value, Any]]:
 
 def _pass_on_shares(node: Value, grad: Any, create_graph: bool) -> None:
     """The chain rule for a node made by hand, or with gradients as Values."""
-    rule = node._rule
+    rule = node._made_by
+    if isinstance(rule, _HandMade) and create_graph and rule.backward is not None:
+        raise RuntimeError(
+            f"backward(create_graph=True) reached {node!r}, made by hand with a _backward "
+            f"that computes on floats, so its second derivatives are unknown; write the "
+            f"op from Value ops, or add it to the op table (scalargrad.ops)"
+        )
     if isinstance(rule, _HandMade):
         shares = _lend_grads(node, grad)
-    elif rule is not None:
+    elif isinstance(rule, (Op, FusedOp)):
         shares = [grad * edge for edge in rule.value_derivatives(node._prev, node)]
     else:
         return
@@ -398,6 +424,15 @@ def _lend_grads(node: Value, grad: Any) -> list[Any]:
     finally:
         for v, g in saved:
             v.grad = g
+
+
+@contextmanager
+def _in_walk() -> Iterator[None]:
+    _walking.now = True
+    try:
+        yield
+    finally:
+        _walking.now = False
 
 
 @contextmanager

@@ -2,8 +2,8 @@
 
 The text is parsed with `ast` and every node of the tree is checked against a short
 whitelist before anything is computed: numbers, variable names, `+ - * / **`, unary
-`-` and `+`, parentheses, and calls of the engine's functions by name (tanh, exp,
-log, sqrt, sigmoid, relu, sin, cos, abs) with one argument. Nothing is ever handed to
+`-` and `+`, parentheses, and calls by name, with one argument, of the op table's
+functions (`scalargrad.ops.FORMULA_FUNCTIONS`: tanh, exp, log, ...). Nothing is ever handed to
 `eval`, so a formula can name no builtin, reach no attribute and import nothing.
 
 >>> formula = parse("tanh(x*w + b)")
@@ -15,9 +15,8 @@ log, sqrt, sigmoid, relu, sin, cos, abs) with one argument. Nothing is ever hand
 
 Numbers are plain floats, never Python ints, so `2**10**10` is float arithmetic that
 fails at once with a FormulaError instead of building a ten-billion-bit integer.
-A number beside a Value stays a number, which the engine keeps on the op's node
-(`x * 2` is one node, "* 2"); a number with only numbers beside it becomes a leaf
-Value, so the graph shows every op the formula has.
+A number becomes a leaf Value holding it, as in micrograd (`x * 2` is a "*" node
+with the parents x and 2), so the graph shows every op and number the formula has.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ def gradcheck(
     otherwise `GradcheckError` names the output, the input and both numbers.
     """
     point = [_point(x) for x in inputs]
+    _check_tolerances(eps, atol, rtol)
     leaves = [Value(x) for x in point]
     outputs = _outputs(fn(*leaves))
     for j, output in enumerate(outputs):
@@ -66,6 +67,7 @@ def gradgradcheck(
     whole Hessian of every output is covered.
     """
     point = [_point(x) for x in inputs]
+    _check_tolerances(eps, atol, rtol)
     n_outputs = len(_outputs(_evaluate(fn, point)))
     for j in range(n_outputs):
         for i in range(len(point)):
@@ -91,6 +93,14 @@ def _first_derivative(fn: Function, i: int, j: int) -> Callable[..., Value]:
     return derivative
 
 
+def _check_tolerances(eps: float, atol: float, rtol: float) -> None:
+    if not eps > 0.0 or not atol >= 0.0 or not rtol >= 0.0:
+        raise ValueError(
+            f"gradcheck: eps must be > 0 and atol, rtol >= 0, got eps={eps!r}, "
+            f"atol={atol!r}, rtol={rtol!r}"
+        )
+
+
 def _point(x: float | Value) -> float:
     return x.data if isinstance(x, Value) else real_number(x, "gradcheck input")
 
@@ -104,6 +114,8 @@ def _outputs(result: Value | Sequence[Value]) -> Sequence[Value]:
             f"got {type(result).__name__}"
         )
     outputs = list(result)
+    if not outputs:
+        raise ValueError("gradcheck: fn returned no outputs, so there is nothing to check")
     for output in outputs:
         if not isinstance(output, Value):
             raise TypeError(

@@ -78,7 +78,9 @@ class Op:
     def written(self, *inputs: object) -> str:
         """The op applied to `inputs` as a learner writes it: 'x * y', 'tanh(x)'."""
         if self.arity == 2:
-            return f"{inputs[0]} {self.symbol} {inputs[1]}"
+            x, y = inputs  # -2.0 ** 0.5 would read as -(2.0 ** 0.5)
+            negative_base = self.symbol == "**" and str(x).startswith("-")
+            return f"({x}) ** {y}" if negative_base else f"{x} {self.symbol} {y}"
         return f"-{inputs[0]}" if self.name == "neg" else f"{self.symbol}({inputs[0]})"
 
     def domain_error(self, index: int, *inputs: float) -> Exception:
@@ -127,8 +129,8 @@ OPS: Mapping[str, Op] = dict(
                  "0.0 cannot be raised to the negative power {y!r}"),
                 ("x == 0 and 0 < y < 1", ZeroDivisionError,
                  "the derivative of x ** {y!r} is infinite at x = 0"),
-                ("x < 0 and y != round(y)", ValueError,
-                 "{x!r} ** {y!r} is not a real number (a negative base needs a whole exponent)"),
+                ("x < 0 and y - y == 0 and y != round(y)", ValueError,
+                 "({x!r}) ** {y!r} is not a real number (a negative base needs a whole exponent)"),
             ),
         ),
         _op("neg", "-", "-x", "-1.0"),
@@ -154,11 +156,11 @@ OPS: Mapping[str, Op] = dict(
         ),
         _op(
             "sin", "sin", "sin(x)", "cos(x)", in_formulas=True, doc="Sine.",
-            errors=(("x - x != 0", ValueError, "sin({x!r}) is undefined"),),
+            errors=(("x - x != 0 and x == x", ValueError, "sin({x!r}) is undefined"),),
         ),
         _op(
             "cos", "cos", "cos(x)", "-sin(x)", in_formulas=True, doc="Cosine.",
-            errors=(("x - x != 0", ValueError, "cos({x!r}) is undefined"),),
+            errors=(("x - x != 0 and x == x", ValueError, "cos({x!r}) is undefined"),),
         ),
         _op("abs", "abs", "abs(x)", "sign(x)", in_formulas=True,
             doc="|x|; its derivative at 0 is taken to be 0, as in PyTorch."),
@@ -180,9 +182,16 @@ class FusedOp:
 
     name: str
     symbol: str
-    forward: str
+    forward: str  # for reading: `sum` here means a sum over i, outside the language
     derivatives: Mapping[str, str]
     doc: str = ""
+    _value_edges: Mapping[str, Callable[[dict[str, Any]], Any]] = field(
+        init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        edges = {role: oplang.value_function(d) for role, d in self.derivatives.items()}
+        object.__setattr__(self, "_value_edges", edges)
 
     def roles(self, n_inputs: int) -> tuple[tuple[str, int], ...]:
         """(role, index) of each input, in the node's order of parents."""
@@ -197,7 +206,7 @@ class FusedOp:
         roles = self.roles(len(inputs))
         by_role = {(role, i): value for (role, i), value in zip(roles, inputs)}
         return tuple(
-            oplang.value_function(self.derivatives[role])(
+            self._value_edges[role](
                 {"x_i": by_role.get(("x_i", i)), "w_i": by_role.get(("w_i", i)), "out": out}
             )
             for role, i in roles

@@ -197,3 +197,97 @@ def test_an_edge_too_steep_for_a_float_is_infinite_as_in_pytorch() -> None:
     x = Value(1e-308)
     (x**-1).backward()
     assert x.grad == -math.inf
+
+
+def test_setting_data_anywhere_in_a_graph_then_extending_it_still_raises() -> None:
+    """Stale numbers are caught however the graph grows afterwards, interior nodes too."""
+    x = Value(1.0)
+    h = x * 2.0
+    y = h * h
+    h.data = h.data
+    with pytest.raises(RuntimeError, match=r"\.data of .* was set after"):
+        (y + 1.0).backward()
+    x = Value(3.0)
+    y = x * x
+    x.data = 5.0
+    with pytest.raises(RuntimeError, match=r"\.data of .* was set after"):
+        (y + 1.0).backward()
+
+
+def hand_made_square(a: Value, inner: Value | None = None) -> Value:
+    out = Value(a.data**2, (a,), "square")
+
+    def _backward() -> None:
+        if inner is not None:
+            inner.backward()
+        a.grad += 2 * a.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def test_backward_from_inside_a_hand_written_backward_is_refused() -> None:
+    """A walk inside a walk would corrupt the outer one: a clear error instead."""
+    b = Value(3.0)
+    y = hand_made_square(Value(2.0), inner=b * b) + b
+    with pytest.raises(RuntimeError, match=r"inside a hand-written _backward"):
+        y.backward()
+    (b * b).backward()  # and walks work again afterwards
+    assert b.grad == 6.0
+
+
+def test_create_graph_through_a_hand_written_op_is_refused_not_silently_wrong() -> None:
+    """Its _backward computes on floats, so second derivatives would be missing terms."""
+    a = Value(2.0)
+    with pytest.raises(RuntimeError, match=r"made by hand"):
+        (hand_made_square(a) * a).backward(create_graph=True)
+
+
+def test_a_grad_of_none_counts_as_zero() -> None:
+    """p.grad = None, a PyTorch habit, then backward: as if it were 0."""
+    p = Value(2.0)
+    p.grad = None
+    (p * p).backward()
+    assert p.grad == 4.0
+
+
+def test_odd_exponents_and_nan_give_numbers_not_internal_errors() -> None:
+    """(-2) ** inf is inf as in Python's math; sin(nan) is nan, as math.sin gives."""
+    assert (Value(-2.0) ** math.inf).data == math.inf
+    assert math.isnan(Value(math.nan).sin().data)
+    assert math.isnan(Value(math.nan).cos().data)
+    with pytest.raises(ValueError, match=r"\(-2\.0\) \*\* 0\.5 is not a real number"):
+        Value(-2.0) ** 0.5
+
+
+def test_threads_backpropagating_through_hand_written_ops_lose_no_gradient() -> None:
+    """One thread through a hand-written sum, one through +, on shared parameters."""
+    params = [Value(1.0) for _ in range(50)]
+
+    def hand_sum(values: list[Value]) -> Value:
+        out = Value(sum(v.data for v in values), tuple(values), "sum")
+
+        def _backward() -> None:
+            for v in values:
+                v.grad += out.grad
+
+        out._backward = _backward
+        return out
+
+    def by_hand() -> None:
+        for _ in range(100):
+            hand_sum(params).backward()
+
+    def by_ops() -> None:
+        for _ in range(100):
+            total = params[0]
+            for p in params[1:]:
+                total = total + p
+            total.backward()
+
+    threads = [threading.Thread(target=by_hand), threading.Thread(target=by_ops)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [p.grad for p in params] == [200.0] * 50

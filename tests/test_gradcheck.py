@@ -70,3 +70,11 @@ def test_gradcheck_refuses_inputs_that_are_not_numbers() -> None:
     """A string among the inputs is a TypeError naming it."""
     with pytest.raises(TypeError, match="gradcheck input"):
         gradcheck(lambda x: x, ["one"])  # type: ignore[list-item]
+
+
+def test_gradcheck_refuses_settings_and_outputs_that_check_nothing() -> None:
+    """eps = 0 or no outputs at all would pass vacuously or divide by zero: refused."""
+    with pytest.raises(ValueError, match=r"eps must be > 0"):
+        gradcheck(lambda x: x * x, [1.0], eps=0.0)
+    with pytest.raises(ValueError, match=r"no outputs"):
+        gradcheck(lambda x: [], [1.0])
