@@ -706,6 +706,9 @@ def _numpy_program(emitter: _Emitter) -> str:
         if name not in owned:
             backward.append(f"{name} = {name}.copy()")
             owned.add(name)
+        if len(set(cols)) < len(cols):  # a column read twice: `+=` would add it once
+            backward.append(f"np.add.at({name}, (slice(None), {list(cols)}), {share})")
+            return
         target = name if full else f"{name}{_columns(pack, cols)[len(pack.name) :]}"
         backward.append(f"{target} += {share}")
 

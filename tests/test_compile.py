@@ -342,3 +342,10 @@ def test_compiled_fit_refuses_a_loss_that_is_not_a_mean_over_samples() -> None:
             MLP(2, [4, 1], seed=0), X, y, loss=lambda outs, ts: value_sum(outs),
             epochs=1, progress=False, compile=True,
         )  # fmt: skip
+
+
+def test_a_batch_that_reads_one_input_twice_in_a_row_adds_both_gradients() -> None:
+    """a + a over a batch: d/da is 2 in every row (NumPy's x[:, [0, 0]] += ... adds once)."""
+    compiled = compile(lambda a, b: (a + a) + -a + (a + b), [0.0, 0.0])
+    batch = compiled.batch([[0.0, 0.0], [1.0, 2.0]])
+    assert np.array_equal(batch.input_grads, [[2.0, 1.0], [2.0, 1.0]])
