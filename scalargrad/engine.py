@@ -277,6 +277,14 @@ class Value:
                     node.grad = before + grad  # leaves add it to theirs
 
 
+_UNBOUND = [name for name, op in OPS.items() if op.arity == 1 and name not in vars(Value)]
+if _UNBOUND:  # a new one-input op of the table needs its line in Value's class body
+    raise ImportError(
+        f"the op table has {', '.join(_UNBOUND)}, which Value does not bind: add "
+        f"`{_UNBOUND[0]} = _unary_method({_UNBOUND[0]!r})` to the class body of Value"
+    )
+
+
 def _as_value(x: object, where: str) -> Value:
     return x if isinstance(x, Value) else Value(real_number(x, where))
 
