@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scalargrad.engine import Value, gradients, topological_order
-from scalargrad.viz.graph import Graph, build_graph, check_size, color_scale, format_from_path
+from scalargrad.viz.graph import (
+    MAX_PIXELS,
+    Graph,
+    build_graph,
+    check_size,
+    color_scale,
+    format_from_path,
+    render,
+    warn_if_large,
+)
 from scalargrad.viz.html import Page, backprop_page
 
 # ---- before and after ---------------------------------------------------------------
@@ -46,7 +55,8 @@ class BeforeAfter(NamedTuple):
         """Both pictures in one PNG, as bytes."""
         from PIL import Image
 
-        before, after = (_png_image(graph) for graph in (self.before, self.after))
+        # Each half gets half the pixels a picture may have.
+        before, after = (_png_image(graph, MAX_PIXELS // 2) for graph in (self.before, self.after))
         wide = before.width > before.height
         gap = 24
         if wide:
@@ -69,7 +79,8 @@ class BeforeAfter(NamedTuple):
 def before_after(root: Value, **draw_options: Any) -> BeforeAfter:
     """Draw `root`'s graph before backward() (grads 0) and after it, leaving `.grad` alone.
 
-    Takes draw_graph's options (local_grads, color, rankdir, ...).
+    Takes draw_graph's options (local_grads, color, rankdir, expand, ...), and warns
+    as it does past 150 Values.
 
     >>> before_after(loss).save("before_gradient.png", "after_gradient.png")  # doctest: +SKIP
     """
@@ -83,13 +94,14 @@ def before_after(root: Value, **draw_options: Any) -> BeforeAfter:
     after = build_graph(
         root, grads=grads, grad_scale=scale, title="after backward()", **draw_options
     )
+    warn_if_large(after, "before_after")
     return BeforeAfter(before, after)
 
 
-def _png_image(graph: Graph) -> Any:
+def _png_image(graph: Graph, max_pixels: int = MAX_PIXELS) -> Any:
     from PIL import Image
 
-    image = Image.open(io.BytesIO(graph.pipe("png")))
+    image = Image.open(io.BytesIO(render(graph.source, "png", max_pixels=max_pixels)))
     return image.convert("RGB")
 
 
