@@ -8,6 +8,7 @@ each weight an edge, coloured by its sign, thicker when larger; each neuron with
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import graphviz
@@ -25,6 +26,7 @@ from scalargrad.viz.graph import (
     color_scale,
     escape_quoted,
     format_number,
+    shorten,
 )
 
 COLOR_BY = ("data", "grad")
@@ -32,6 +34,8 @@ POSITIVE_EDGE = "#3182bd"
 NEGATIVE_EDGE = "#d62728"
 ZERO_EDGE = "#bbbbbb"
 NON_FINITE_EDGE = "#7f7f7f"
+# A dead neuron (every gradient of its weights and bias 0, a ReLU that never fired).
+DEAD_FILL = "#d9d9d9"
 # Edges get number labels up to this many weights; past it the labels hide the picture.
 AUTO_LABEL_LIMIT = 16
 
@@ -48,7 +52,9 @@ def draw_mlp(
     """Draw an MLP as neurons in layers, each weight an edge coloured by sign.
 
     `color_by="data"` colours weights and neurons by the parameter values, "grad" by
-    their gradients (after backward()); an inf or NaN one is grey and dashed.
+    their gradients (after backward()); an inf or NaN one is grey and dashed. With
+    "grad", a neuron whose gradients are all 0 (a dead ReLU) is grey and dotted, and
+    each layer's caption gives its largest |grad|, so vanishing gradients show.
     `weight_labels` writes each weight's data and grad on its edge; by default only
     when there are at most 16 weights. Hovering an edge in SVG shows its name, data and
     grad. A model with more inputs and neurons than `max_nodes` raises
@@ -80,6 +86,13 @@ def draw_mlp(
 
     parameters = [p for layer in layers for neuron in layer for p in (*neuron.w, neuron.b)]
     scale = color_scale(shown(p) for p in parameters)
+    # Before any backward() every gradient is 0, and no neuron is singled out as dead.
+    show_dead = color_by == "grad" and any(_grad_float(p) != 0.0 for p in parameters)
+
+    def is_dead(neuron: Any) -> bool:
+        return show_dead and all(_grad_float(p) == 0.0 for p in (*neuron.w, neuron.b))
+
+    dead_note = "; grey, dotted: dead neuron, every grad 0" if show_dead else ""
 
     digraph = graphviz.Digraph(
         graph_attr={
@@ -96,7 +109,7 @@ def draw_mlp(
             "label": (
                 f'<<FONT POINT-SIZE="10" COLOR="#555555">edges: weights, colour by the sign of '
                 f"their {color_by} (blue &gt; 0, red &lt; 0), thicker = larger; neuron fill: "
-                f"its bias {color_by}</FONT>>"
+                f"its bias {color_by}{dead_note}</FONT>>"
             ),
         },
         node_attr={"fontname": FONT, "fontsize": "11"},
@@ -120,20 +133,23 @@ def draw_mlp(
                 f"L{layer_index}",
                 label=escape_quoted(
                     f"L{layer_index}: {_count(len(neurons))}, {_activation(neurons[0])}"
+                    + (_gradient_summary(neurons, is_dead) if color_by == "grad" else "")
                 ),
                 shape="plaintext",
             )
             for j, (node_id, neuron) in enumerate(zip(ids, neurons)):
                 bias = neuron.b
-                fill = _fill(shown(bias), scale)
+                dead = is_dead(neuron)
+                fill = DEAD_FILL if dead else _fill(shown(bias), scale)
                 column.node(
                     node_id,
                     label=(
-                        f'<<B>N{j}</B><BR/><FONT POINT-SIZE="9">b {format_number(bias.data)}'
+                        f'<<B>N{j}</B>{" dead" if dead else ""}<BR/><FONT POINT-SIZE="9">'
+                        f"b {format_number(bias.data)}"
                         f"<BR/>grad {format_number(_grad_float(bias))}</FONT>>"
                     ),
                     shape="box",
-                    style=_box_style(fill),
+                    style="filled,rounded,dotted" if dead else _box_style(fill),
                     fillcolor=fill,
                     margin="0.05,0.02",
                     tooltip=_describe(bias, f"L{layer_index}.N{j}.b"),
@@ -167,6 +183,13 @@ def draw_mlp(
 
 def _count(neurons: int) -> str:
     return "1 neuron" if neurons == 1 else f"{neurons} neurons"
+
+
+def _gradient_summary(neurons: list[Any], is_dead: Callable[[Any], bool]) -> str:
+    """'; max |grad| 3.2e-07, 2 dead': how large a layer's gradients are."""
+    grads = [_grad_float(p) for neuron in neurons for p in (*neuron.w, neuron.b)]
+    dead = sum(1 for neuron in neurons if is_dead(neuron))
+    return f"; max |grad| {format_number(color_scale(grads))}" + (f", {dead} dead" if dead else "")
 
 
 def _layers_of(model: Any) -> list[list[Any]]:
@@ -228,7 +251,7 @@ def _edge_color(value: float) -> str:
 
 
 def _describe(p: Value, where: str) -> str:
-    name = p.label or where
+    name = shorten(p.label or where)
     return escape_quoted(
         f"{name}: data {format_number(p.data)}, grad {format_number(_grad_float(p))}"
     )
