@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+import warnings
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,19 @@ from scalargrad.viz import (
     draw_graph,
     which_renderer,
 )
-from scalargrad.viz.graph import NON_FINITE_FILL, escape, format_number, render
+from scalargrad.engine import dot
+from scalargrad.viz.graph import (
+    EDGE_LABEL_LIMIT,
+    LABEL_LIMIT,
+    LARGE_GRAPH,
+    MAX_PIXELS,
+    NON_FINITE_FILL,
+    LargeGraphWarning,
+    escape,
+    format_number,
+    render,
+    shorten,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -236,7 +249,8 @@ def test_a_graph_over_max_nodes_is_refused_with_what_to_do_instead() -> None:
         draw_graph(chain(100), max_nodes=50)
     assert "draw_mlp(model)" in str(caught.value)
     assert "max_nodes=None" in str(caught.value)
-    assert len(value_nodes(draw_graph(chain(100), max_nodes=None).source)) == 301
+    with pytest.warns(LargeGraphWarning):
+        assert len(value_nodes(draw_graph(chain(100), max_nodes=None).source)) == 301
 
 
 @pytest.mark.slow  # about 900 Values to lay out: seconds of Graphviz
@@ -246,7 +260,8 @@ def test_one_samples_loss_through_the_standard_mlp_draws_under_the_default_limit
     model = nn.MLP(2, [16, 16, 1], seed=0)
     loss = (model([0.5, -1.0]) - 1.0) ** 2
     loss.backward()
-    graph = draw_graph(loss)
+    with pytest.warns(LargeGraphWarning):
+        graph = draw_graph(loss)
     assert len(value_nodes(graph.source)) == len(topological_order(loss))
     width, height = png_size(graph.pipe("png"))
     assert width > 200 and height > 200
@@ -462,3 +477,248 @@ def test_pygraphviz_renders_in_a_new_process_without_a_word_on_stderr(
     )
     assert done.stdout == b"\x89PNG", done.stderr
     assert done.stderr == b""
+
+
+# ---- Graphviz never runs unbounded --------------------------------------------------------
+
+RENDERERS = ["default", "pygraphviz"]
+
+
+def use_renderer(
+    renderer: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """'default' leaves the machine as it is; 'pygraphviz' hides `dot` from PATH."""
+    if renderer == "pygraphviz":
+        pytest.importorskip("pygraphviz")
+        hide_dot(monkeypatch, tmp_path_factory)
+
+
+def power_of_one_value(factors: int) -> Value:
+    """x * x * ... * x: one Value with `factors` edges out of it."""
+    x = Value(0.9, label="x")
+    y = x
+    for _ in range(factors - 1):
+        y = y * x
+    y.backward()
+    return y
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_sixty_factors_of_one_value_render_with_local_derivatives(
+    renderer: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """x*x*...*x with 60 factors (a node with 60 edges) renders to PNG and SVG; before,
+    Graphviz ran for minutes placing its nodes and routing its curves."""
+    use_renderer(renderer, monkeypatch, tmp_path_factory)
+    graph = draw_graph(power_of_one_value(60), local_grads=True)
+    assert "splines=line" in graph.source  # the hub's edges are drawn straight
+    width, height = png_size(graph.pipe("png"))
+    assert width * height <= MAX_PIXELS
+    assert svg_node_count(graph.pipe("svg").decode("utf-8")) == 60 + 59  # Values, ops
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_a_render_over_its_time_limit_is_stopped_with_a_clear_error(
+    renderer: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Graphviz runs in a child process that is stopped at the time limit, on either
+    renderer, with a RenderError saying what to do instead."""
+    use_renderer(renderer, monkeypatch, tmp_path_factory)
+    source = draw_graph(power_of_one_value(30), local_grads=True).source
+    for format in ("png", "svg"):
+        with pytest.raises(RenderError, match=r"did not finish within 0\.001 s.*draw_mlp"):
+            render(source, format, timeout=0.001)
+
+
+def test_a_time_limit_must_be_positive() -> None:
+    """timeout=0 or a negative one is a ValueError naming it."""
+    with pytest.raises(ValueError, match="timeout must be a positive number of seconds"):
+        render("digraph { a }", "svg", timeout=0)
+
+
+def test_edges_at_a_hub_are_straight_and_small_graphs_keep_their_curves() -> None:
+    """Past 10 edges at one node, splines=line; a lecture-sized graph keeps curves."""
+    assert "splines" not in draw_graph(neuron()).source
+    assert "splines=line" in draw_graph(power_of_one_value(11)).source
+
+
+# ---- no picture over 25 Mpx ---------------------------------------------------------------
+
+
+def test_a_png_is_scaled_down_to_the_pixel_limit() -> None:
+    """A graph that would be larger is scaled to at most max_pixels, keeping its shape."""
+    source = draw_graph(neuron()).source
+    full_width, full_height = png_size(render(source, "png"))
+    width, height = png_size(render(source, "png", max_pixels=100_000))
+    assert full_width * full_height > 100_000 >= width * height > 80_000
+    assert abs(width / height - full_width / full_height) < 0.05 * full_width / full_height
+
+
+@pytest.mark.slow
+def test_no_png_is_over_25_megapixels_whatever_its_dpi() -> None:
+    """At dpi=1000 the neuron would be about 45 Mpx; it comes out at most MAX_PIXELS."""
+    graph = draw_graph(neuron())
+    graph.digraph.attr(dpi="1000")
+    width, height = png_size(graph.pipe("png"))
+    assert 0.8 * MAX_PIXELS < width * height <= MAX_PIXELS
+
+
+# ---- long labels ---------------------------------------------------------------------------
+
+
+def test_shorten_cuts_long_text_with_an_ellipsis() -> None:
+    """At most `limit` characters, the last an ellipsis when text was cut."""
+    assert shorten("a" * LABEL_LIMIT) == "a" * LABEL_LIMIT
+    assert shorten("a" * (LABEL_LIMIT + 1)) == "a" * (LABEL_LIMIT - 1) + "\u2026"
+    assert shorten("abcdef", 4) == "abc\u2026"
+
+
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_a_label_of_twenty_thousand_characters_is_shortened_and_renders(
+    renderer: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Graphviz fails on labels of about 16k characters; the picture shows the first
+    59 and an ellipsis, on either renderer, and the title too is cut."""
+    use_renderer(renderer, monkeypatch, tmp_path_factory)
+    x = Value(2.0, label="x" * 20_000)
+    y = x.tanh()
+    graph = draw_graph(y, title="t" * 20_000)
+    texts = svg_texts(graph.pipe("svg").decode("utf-8"))
+    assert "x" * (LABEL_LIMIT - 1) + "\u2026" in texts
+    assert "t" * (2 * LABEL_LIMIT - 1) + "\u2026" in texts
+    png_size(graph.pipe("png"))
+
+
+# ---- big graphs warn ------------------------------------------------------------------------
+
+
+def test_past_150_values_draw_graph_warns_and_points_to_the_layer_view_and_the_page() -> None:
+    """chain(n) has 3n + 1 Values: 150 draws quietly, 151 and more warn."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draw_graph(chain(49))  # 148 Values
+    assert len(value_nodes(draw_graph(chain(49)).source)) <= LARGE_GRAPH
+    with pytest.warns(LargeGraphWarning, match=r"151 Values.*draw_mlp\(model\).*save_html"):
+        draw_graph(chain(50))
+    assert issubclass(LargeGraphWarning, UserWarning)
+
+
+def test_local_derivatives_are_left_out_into_ops_with_many_inputs_and_the_caption_says_so() -> None:
+    """A dot of 5 weights (11 inputs) gets no numbers on its edges; the tanh after it
+    keeps its one; the caption names the rule."""
+    n = EDGE_LABEL_LIMIT // 2 + 1
+    ws = [Value(0.1 * i, label=f"w{i}") for i in range(n)]
+    xs = [Value(1.0 + i, label=f"x{i}") for i in range(n)]
+    out = dot(ws, xs, Value(0.5, label="b")).tanh()
+    out.backward()
+    source = draw_graph(out, local_grads=True).source
+    labelled = [line for line in edges_with_attributes(source) if "label=" in line]
+    assert len(labelled) == 1  # the edge into tanh
+    assert f"left out on edges into ops of more than {EDGE_LABEL_LIMIT} inputs" in source
+    assert "left out" not in draw_graph(neuron(), local_grads=True).source
+
+
+def edges_with_attributes(source: str) -> list[str]:
+    return re.findall(r"^\s*\S+ -> \S+.*$", source, flags=re.MULTILINE)
+
+
+# ---- lecture-style pictures ----------------------------------------------------------------
+
+
+def one_neuron(bias: bool = True) -> tuple[list[Value], list[Value], Value | None, Value]:
+    """tanh(w . x + b) with three inputs, as nn's Neuron makes it: one fused dot."""
+    ws = [Value(w, label=f"w{i}") for i, w in enumerate([0.5, -1.25, 2.0])]
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate([1.5, 0.25, -0.75])]
+    b = Value(0.125, label="b") if bias else None
+    out = dot(ws, xs, b).tanh()
+    out.backward()
+    return ws, xs, b, out
+
+
+def boxes(source: str) -> list[tuple[str, str, str, str]]:
+    """(id, label, data, grad) of each Value box in the DOT."""
+    found = re.findall(
+        r"^\s*(\S+) \[label=<<TABLE.*?<TR>(?:<TD><B>(.*?)</B></TD>)?.*?>data (\S+)</TD>"
+        r".*?>grad (\S+)</TD>",
+        source,
+        flags=re.MULTILINE,
+    )
+    return [(node_id, label, data, grad) for node_id, label, data, grad in found]
+
+
+def op_inputs(source: str, op: str) -> list[list[str]]:
+    """For each op node showing `op`, the labels of its inputs, in the order drawn."""
+    label_of = {node_id: label for node_id, label, _, _ in boxes(source)}
+    op_ids = re.findall(rf"^\s*(\S+) \[label=<{re.escape(html.escape(op))}> ", source, re.M)
+    return [
+        [label_of[parent] for parent in re.findall(rf"^\s*(\S+) -> {op_id}\b", source, re.M)]
+        for op_id in op_ids
+    ]
+
+
+def test_expand_draws_a_dot_as_the_lectures_products_and_sums() -> None:
+    """A * node for each w_i with x_i, then + nodes from the bias; no dot node left."""
+    _, _, _, out = one_neuron()
+    source = draw_graph(out, expand=True).source
+    assert op_inputs(source, "dot") == []
+    assert op_inputs(source, "*") == [["w0", "x0"], ["w1", "x1"], ["w2", "x2"]]
+    sums = op_inputs(source, "+")
+    assert len(sums) == 3
+    assert sums[0] == ["b", ""]  # the bias first, then each product
+
+
+def test_expanded_nodes_show_the_real_products_partial_sums_and_the_dots_gradient() -> None:
+    """Products w_i * x_i, sums added left to right from the bias as the engine adds,
+    the last equal to the dot's data; each with the dot's gradient (d out/d each = 1)."""
+    ws, xs, b, out = one_neuron()
+    assert b is not None
+    neuron_sum = out.parents[0]
+    products = [w.data * x.data for w, x in zip(ws, xs)]
+    partial = [b.data + products[0], b.data + products[0] + products[1]]
+    assert partial[-1] + products[2] == neuron_sum.data
+    source = draw_graph(out, expand=True).source
+    unlabelled = [(data, grad) for _, label, data, grad in boxes(source) if not label]
+    expected_grad = format_number(neuron_sum.grad)
+    expected = [format_number(v) for v in [*products, *partial, neuron_sum.data, out.data]]
+    assert sorted(data for data, _ in unlabelled) == sorted(expected)
+    grads = [grad for data, grad in unlabelled if data != format_number(out.data)]
+    assert grads == [expected_grad] * 6
+
+
+def test_expanded_edges_carry_the_lectures_local_derivatives() -> None:
+    """Into w_i * x_i: x_i from w_i, w_i from x_i ('* swaps'); into each +: 1 ('+ routes')."""
+    ws, xs, _, out = one_neuron()
+    source = draw_graph(out, expand=True, local_grads=True).source
+    label_of = {node_id: label for node_id, label, _, _ in boxes(source)}
+    for edge in edges_with_attributes(source):
+        parent, _, _, label = re.match(r"\s*(\S+) -> (\S+)( \[label=(\S+))?", edge).groups()
+        name = label_of.get(parent, "")
+        if name.startswith("w"):
+            assert label == format_number(xs[int(name[1])].data)
+        elif name.startswith("x"):
+            assert label == format_number(ws[int(name[1])].data)
+        elif name == "b" or (parent in label_of and not name):
+            assert label in ("1", format_number(1 - out.data**2))
+
+
+def test_expand_without_a_bias_adds_the_products_from_the_first() -> None:
+    """dot(w, x) without a bias: three * nodes and two + nodes."""
+    _, _, _, out = one_neuron(bias=False)
+    source = draw_graph(out, expand=True).source
+    assert len(op_inputs(source, "*")) == 3
+    assert len(op_inputs(source, "+")) == 2
+
+
+def test_a_dots_inputs_are_drawn_with_each_x_beside_its_w() -> None:
+    """Unexpanded, the dot's inputs come w0, x0, w1, x1, w2, x2, b, top to bottom."""
+    _, _, _, out = one_neuron()
+    graph = draw_graph(out)
+    assert op_inputs(graph.source, "dot") == [["w0", "x0", "w1", "x1", "w2", "x2", "b"]]
+    svg = graph.pipe("svg").decode("utf-8")
+    tops = {}
+    for name in ["w0", "x0", "w1", "x1", "w2", "x2", "b"]:
+        y = re.search(rf'<text[^>]*y="([-\d.]+)"[^>]*>{name}</text>', svg)
+        assert y is not None, name
+        tops[name] = float(y.group(1))
+    assert list(tops) == sorted(tops, key=tops.__getitem__)
