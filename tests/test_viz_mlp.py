@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -16,8 +17,8 @@ from PIL import Image
 import scalargrad.viz
 from scalargrad import Value
 from scalargrad.viz import GraphTooLargeError, draw_mlp
-from scalargrad.viz.graph import NON_FINITE_FILL
-from scalargrad.viz.mlp import NEGATIVE_EDGE, NON_FINITE_EDGE, POSITIVE_EDGE, ZERO_EDGE
+from scalargrad.viz.graph import NON_FINITE_FILL, format_number
+from scalargrad.viz.mlp import DEAD_FILL, NEGATIVE_EDGE, NON_FINITE_EDGE, POSITIVE_EDGE, ZERO_EDGE
 
 
 @dataclass
@@ -225,3 +226,66 @@ def test_every_private_function_in_viz_is_used() -> None:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("_"):
                 uses = sum(len(re.findall(rf"\b{node.name}\b", text)) for text in sources.values())
                 assert uses > 1, f"{path.name}: {node.name} is never used"
+
+
+# ---- the gradient view: dead neurons and vanishing gradients ------------------------------
+
+
+def model_with_a_dead_neuron() -> Any:
+    """MLP(2, [3, 1]) whose neuron L0.N1 never fires on the input (1, 2): its ReLU
+    passes no gradient, so all its parameters' gradients are 0 after backward."""
+    nn = pytest.importorskip("scalargrad.nn")
+    model = nn.MLP(2, [3, 1], seed=0)
+    dead = model.layers[0].neurons[1]
+    for w in dead.w:
+        w.data = -1.0
+    dead.b.data = -0.5
+    for neuron in (model.layers[0].neurons[0], model.layers[0].neurons[2]):
+        for w in neuron.w:
+            w.data = 0.5
+    model([1.0, 2.0]).backward()
+    return model
+
+
+def neuron_line(source: str, node_id: str) -> str:
+    line = re.search(rf"^\s*{node_id} \[.*$", source, flags=re.MULTILINE)
+    assert line is not None, node_id
+    return line.group(0)
+
+
+def test_colour_by_grad_marks_a_neuron_whose_gradients_are_all_zero_as_dead() -> None:
+    """The dead ReLU is grey, dotted and says 'dead'; the live ones do not; the layer's
+    caption counts it and the legend explains the grey."""
+    model = model_with_a_dead_neuron()
+    assert all(p.grad == 0.0 for p in (*model.layers[0].neurons[1].w, model.layers[0].neurons[1].b))
+    source = draw_mlp(model, color_by="grad").source
+    dead = neuron_line(source, "L0N1")
+    assert "</B> dead<BR/>" in dead and f'fillcolor="{DEAD_FILL}"' in dead and "dotted" in dead
+    for live in ("L0N0", "L0N2", "L1N0"):
+        assert "dead" not in neuron_line(source, live)
+    assert "1 dead" in neuron_line(source, "L0")
+    assert "grey, dotted: dead neuron, every grad 0" in source
+
+
+def test_no_neuron_is_called_dead_before_backward_or_when_colouring_by_data() -> None:
+    """Before backward() every gradient is 0: nothing is singled out; nor with 'data'."""
+    nn = pytest.importorskip("scalargrad.nn")
+    assert "dead" not in draw_mlp(nn.MLP(2, [3, 1], seed=0), color_by="grad").source
+    assert "dead" not in draw_mlp(model_with_a_dead_neuron(), color_by="data").source
+
+
+def test_each_layers_caption_gives_its_largest_gradient_so_vanishing_ones_show() -> None:
+    """With the last layer's weights scaled by 1e-6 the first layer's gradients are about
+    1e-6 times smaller; the captions show each layer's largest |grad|."""
+    nn = pytest.importorskip("scalargrad.nn")
+    model = nn.MLP(2, [3, 3, 1], seed=1)
+    for w in model.layers[2].neurons[0].w:
+        w.data *= 1e-6
+    model([1.0, -2.0]).backward()
+    source = draw_mlp(model, color_by="grad").source
+    for index, layer in enumerate(model.layers):
+        largest = max(abs(p.grad) for neuron in layer.neurons for p in (*neuron.w, neuron.b))
+        assert f"max |grad| {format_number(largest)}" in neuron_line(source, f"L{index}")
+    first = max(abs(p.grad) for p in model.layers[0].parameters())
+    assert 0 < first < 1e-5
+    assert "max |grad|" not in draw_mlp(model, color_by="data").source

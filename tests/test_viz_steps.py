@@ -11,6 +11,7 @@ from hypothesis import given
 from PIL import Image
 
 import scalargrad
+import scalargrad.viz.steps
 from scalargrad import Value
 from scalargrad.engine import gradients, topological_order
 from scalargrad.viz import (
@@ -21,7 +22,7 @@ from scalargrad.viz import (
     save_animation,
     step_slider,
 )
-from scalargrad.viz.graph import HIGHLIGHT, format_number
+from scalargrad.viz.graph import HIGHLIGHT, MAX_PIXELS, LargeGraphWarning, format_number
 from tests.strategies import Program, programs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -127,6 +128,49 @@ def test_before_after_passes_drawing_options_through() -> None:
     assert "rankdir=TB" in pair.before.source and "edge numbers" in pair.after.source
     with pytest.raises(TypeError, match="title is set by before_after itself"):
         before_after(neuron(), title="mine")
+
+
+def test_before_after_draws_a_neuron_expanded_on_request() -> None:
+    """expand=True reaches both pictures: the dot becomes * and + nodes."""
+    nn = pytest.importorskip("scalargrad.nn")
+    out = nn.MLP(2, [1], seed=0)([1.0, -1.0])
+    pair = before_after(out, expand=True)
+    for graph in pair:
+        assert "<dot>" not in graph.source and "<*>" in graph.source
+
+
+def test_before_after_warns_past_150_values() -> None:
+    """A graph of 151 Values warns once, pointing to the layer view and the page."""
+    x = Value(1.0, label="x")
+    for _ in range(75):
+        x = x * 1.0001  # each step: the constant and the product, 2 Values
+    assert len(topological_order(x)) == 151
+    with pytest.warns(LargeGraphWarning, match=r"before_after: the graph has 151 Values") as caught:
+        before_after(x)
+    assert len(caught) == 1
+
+
+def test_the_combined_picture_keeps_within_the_pixel_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each half gets half the allowed pixels, so both together stay within it."""
+    monkeypatch.setattr(scalargrad.viz.steps, "MAX_PIXELS", 400_000)
+    pair = before_after(neuron(), local_grads=True)
+    full_width, full_height = png_size(pair.before.pipe("png"))
+    assert 2 * full_width * full_height > 400_000
+    width, height = png_size(pair.combined_png())
+    assert width * height <= 400_000
+
+
+@pytest.mark.slow
+def test_the_standard_mlps_before_and_after_is_at_most_25_megapixels() -> None:
+    """MLP(2, [16, 16, 1]) on one sample: 190 Mpx before; now at most MAX_PIXELS."""
+    nn = pytest.importorskip("scalargrad.nn")
+    out = nn.MLP(2, [16, 16, 1], seed=0)([0.5, -1.0])
+    with pytest.warns(LargeGraphWarning):
+        pair = before_after(out)
+    width, height = png_size(pair.combined_png())
+    assert width * height <= MAX_PIXELS
 
 
 # ---- step through ----------------------------------------------------------------------

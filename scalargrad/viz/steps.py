@@ -7,6 +7,7 @@ the walk `backward()` itself runs, so drawing a graph never changes what it give
 from __future__ import annotations
 
 import io
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -68,6 +69,11 @@ class BeforeAfter(NamedTuple):
         canvas = Image.new("RGB", size, "white")
         canvas.paste(before, (0, 0))
         canvas.paste(after, second_at)
+        pixels = canvas.width * canvas.height
+        if pixels > MAX_PIXELS:  # by the gap between the two, at most
+            scale = math.sqrt(MAX_PIXELS / pixels)
+            shrunk = (int(canvas.width * scale), int(canvas.height * scale))
+            canvas = canvas.resize(shrunk, Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
         canvas.save(buffer, format="PNG")
         return buffer.getvalue()
