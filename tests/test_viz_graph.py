@@ -546,8 +546,13 @@ def test_edges_at_a_hub_are_straight_and_small_graphs_keep_their_curves() -> Non
 # ---- no picture over 25 Mpx ---------------------------------------------------------------
 
 
-def test_a_png_is_scaled_down_to_the_pixel_limit() -> None:
-    """A graph that would be larger is scaled to at most max_pixels, keeping its shape."""
+@pytest.mark.parametrize("renderer", RENDERERS)
+def test_a_png_is_scaled_down_to_the_pixel_limit(
+    renderer: str, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A graph that would be larger is scaled to at most max_pixels, keeping its shape,
+    on either renderer."""
+    use_renderer(renderer, monkeypatch, tmp_path_factory)
     source = draw_graph(neuron()).source
     full_width, full_height = png_size(render(source, "png"))
     width, height = png_size(render(source, "png", max_pixels=100_000))
