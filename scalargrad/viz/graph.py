@@ -176,11 +176,10 @@ def _run_graphviz(
             "browser page), or pass a longer timeout."
         ) from None
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = message[-1] if message else "no message"
-        raise RenderError(
-            f"{renderer} could not render the graph (exit status {done.returncode}): {reason}"
-        )
+        message = done.stderr.decode("utf-8", "replace").strip()
+        if dot is None:  # a Python traceback: its last line says what went wrong
+            message = message.splitlines()[-1] if message else ""
+        raise RenderError(f"{renderer} failed (exit status {done.returncode}): {message}")
     return done.stdout
 
 
