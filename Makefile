@@ -47,9 +47,13 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
-	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/lecture.py
 	$(PY) benchmarks/train.py
+	$(PY) benchmarks/compile.py
+	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/demo.py
 	$(PY) benchmarks/viz.py
+	$(PY) benchmarks/html_page.py
 
 clean:
 	rm -rf $(VENV) .nox .pytest_cache .mypy_cache .ruff_cache .hypothesis
