@@ -105,6 +105,14 @@ WRONG_ANSWERS: dict[tuple[str, str], tuple[str, str]] = {
         "def tanh_second_derivative(x):\n    return -2 * math.tanh(x)",
         r"^Not yet: at x = -1\.0 your derivative gives 1\.52319, but backward\(\) gives 0\.6397\.$",
     ),
+    ("06", "1"): (
+        "Z = X @ W.T",
+        r"^Not yet: your Z\[0, 0\] is -1\.25882, but the engine gives -0\.758821\.$",
+    ),
+    ("06", "2"): (
+        "dW = X.T @ dZ",
+        r"^Not yet: your dW has shape \(3, 4\), but it must have shape \(4, 3\)\.$",
+    ),
 }
 
 
