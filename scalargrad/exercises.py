@@ -259,11 +259,11 @@ def check_learning_rate(
     return _right(f"with lr = {lr} the loss fell from {first:.4g} to {last:.4g}, below {below:g}.")
 
 
-def check_number(yours: Any, truth: float, what: str, *, rel_tol: float = 1e-4) -> Verdict:
+def check_number(yours: Any, truth: float, what: str, *, rel_tol: float = 1e-3) -> Verdict:
     """Is `yours` (a number worked out by hand or read off a picture) equal to `truth`?
 
-    `what` names the number in the message. `rel_tol` allows for the four or five
-    digits a picture or a page shows.
+    `what` names the number in the message. `rel_tol` allows for rounding to the four
+    significant digits that the pictures and the browser page show.
 
     >>> check_number(-1.5, -1.4999999, "dL/dx1")
     Right: dL/dx1 = -1.5.

@@ -246,8 +246,8 @@ def test_a_missing_or_negative_learning_rate_is_explained(lr: object, message: s
 
 
 def test_a_number_within_the_digits_shown_passes() -> None:
-    """A number read off a page to five digits matches the engine's full float."""
-    verdict = check_number(0.70711, math.sqrt(0.5), "o")
+    """A number read off a page to four significant digits matches the engine's float."""
+    verdict = check_number(0.7071, math.sqrt(0.5), "o")
     assert verdict and verdict.message == "Right: o = 0.707107."
 
 

@@ -113,6 +113,14 @@ WRONG_ANSWERS: dict[tuple[str, str], tuple[str, str]] = {
         "dW = X.T @ dZ",
         r"^Not yet: your dW has shape \(3, 4\), but it must have shape \(4, 3\)\.$",
     ),
+    ("07", "1"): (
+        "dw2 = 0.5",
+        r"^Not yet: you gave 0\.5 for do/dw2 with x2 = 1, but it is 0\.0887119\.$",
+    ),
+    ("07", "2"): (
+        "dL_da = -3.0",
+        r"^Not yet: you gave -3\.0 for dL/da at a = -1, but it is -4\.0\.$",
+    ),
 }
 
 
