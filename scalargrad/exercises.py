@@ -263,7 +263,8 @@ def check_number(yours: Any, truth: float, what: str, *, rel_tol: float = 1e-3) 
     """Is `yours` (a number worked out by hand or read off a picture) equal to `truth`?
 
     `what` names the number in the message. `rel_tol` allows for rounding to the four
-    significant digits that the pictures and the browser page show.
+    significant digits that the pictures and the browser page show; for a count, pass
+    an int `truth` and `rel_tol=0`.
 
     >>> check_number(-1.5, -1.4999999, "dL/dx1")
     Right: dL/dx1 = -1.5.
@@ -275,8 +276,10 @@ def check_number(yours: Any, truth: float, what: str, *, rel_tol: float = 1e-3) 
     if not _is_number(yours):
         return _not_yet(f"{what} is a number, not {yours!r} ({type(yours).__name__}).")
     if not math.isclose(float(yours), truth, rel_tol=rel_tol, abs_tol=ABSOLUTE_TOLERANCE):
-        return _not_yet(f"you gave {_number(yours)} for {what}, but it is {_number(truth)}.")
-    return _right(f"{what} = {_number(truth)}.")
+        return _not_yet(
+            f"you gave {_count_or_number(yours)} for {what}, but it is {_count_or_number(truth)}."
+        )
+    return _right(f"{what} = {_count_or_number(truth)}.")
 
 
 def check_array(yours: Any, truth: Any, name: str) -> Verdict:
@@ -341,6 +344,11 @@ def _number(x: Any) -> str:
     """Six significant digits, and a float that looks like one (1.0, not 1)."""
     text = f"{float(x):.6g}"
     return text if any(c in text for c in ".eni") else f"{text}.0"
+
+
+def _count_or_number(x: Any) -> str:
+    """An int as it is (a count: 2410), anything else as `_number` shows it."""
+    return str(x) if isinstance(x, int) and not isinstance(x, bool) else _number(x)
 
 
 def _signed(x: float) -> str:

@@ -257,6 +257,15 @@ def test_a_wrong_number_names_what_it_is_and_both_numbers() -> None:
     assert verdict.message == "Not yet: you gave -1.5 for dL/dw1, but it is 1.0."
 
 
+def test_a_count_is_shown_as_a_whole_number_and_must_be_exact() -> None:
+    """With an int truth and rel_tol=0, a count one off fails and both read as ints."""
+    verdict = check_number(2409, 2410, "the parameters", rel_tol=0)
+    assert verdict.message == "Not yet: you gave 2409 for the parameters, but it is 2410."
+    assert check_number(2410, 2410, "the parameters", rel_tol=0).message == (
+        "Right: the parameters = 2410."
+    )
+
+
 @pytest.mark.parametrize(("yours", "message"), [(..., "replace the ..."), ("2", "is a number")])
 def test_a_missing_or_non_numeric_number_is_explained(yours: object, message: str) -> None:
     """The placeholder and a string get 'Not yet' saying what to write."""
