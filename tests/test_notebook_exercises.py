@@ -121,6 +121,15 @@ WRONG_ANSWERS: dict[tuple[str, str], tuple[str, str]] = {
         "dL_da = -3.0",
         r"^Not yet: you gave -3\.0 for dL/da at a = -1, but it is -4\.0\.$",
     ),
+    ("08", "1"): (
+        "parameter_count = 64 * 32 + 32 * 10",
+        r"^Not yet: you gave 2368 for the parameters of MLP\(64, \[32, 10\]\), "
+        r"but it is 2410\.$",
+    ),
+    ("08", "2"): (
+        "dead_count = sum(1 for neuron in killed.layers[0].neurons if neuron(X[0]).data == 0)",
+        r"^Not yet: you gave 23 for the dead ReLUs, but it is 15\.$",
+    ),
 }
 
 
