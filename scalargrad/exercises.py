@@ -259,6 +259,64 @@ def check_learning_rate(
     return _right(f"with lr = {lr} the loss fell from {first:.4g} to {last:.4g}, below {below:g}.")
 
 
+def check_number(yours: Any, truth: float, what: str, *, rel_tol: float = 1e-3) -> Verdict:
+    """Is `yours` (a number worked out by hand or read off a picture) equal to `truth`?
+
+    `what` names the number in the message. `rel_tol` allows for rounding to the four
+    significant digits that the pictures and the browser page show; for a count, pass
+    an int `truth` and `rel_tol=0`.
+
+    >>> check_number(-1.5, -1.4999999, "dL/dx1")
+    Right: dL/dx1 = -1.5.
+    >>> check_number(1.5, -1.5, "dL/dx1")
+    Not yet: you gave 1.5 for dL/dx1, but it is -1.5.
+    """
+    if yours is Ellipsis:
+        return _not_yet(f"replace the ... with your number for {what}.")
+    if not _is_number(yours):
+        return _not_yet(f"{what} is a number, not {yours!r} ({type(yours).__name__}).")
+    if not math.isclose(float(yours), truth, rel_tol=rel_tol, abs_tol=ABSOLUTE_TOLERANCE):
+        return _not_yet(
+            f"you gave {_count_or_number(yours)} for {what}, but it is {_count_or_number(truth)}."
+        )
+    return _right(f"{what} = {_count_or_number(truth)}.")
+
+
+def check_array(yours: Any, truth: Any, name: str) -> Verdict:
+    """Does your NumPy array `name` have the shape and the numbers of `truth` (the engine's)?
+
+    A wrong shape is named first (it is the usual slip: `X.T @ dZ` for `dZ.T @ X`),
+    then the first entry that differs, with its index and both numbers.
+
+    >>> import numpy as np
+    >>> check_array(np.ones((2, 3)), np.ones((3, 2)), "dW")
+    Not yet: your dW has shape (2, 3), but it must have shape (3, 2).
+    >>> check_array(np.array([1.0, 2.5]), np.array([1.0, 2.0]), "b")
+    Not yet: your b[1] is 2.5, but the engine gives 2.0.
+    """
+    import numpy as np
+
+    if yours is Ellipsis:
+        return _not_yet(f"replace the ... with a NumPy expression for {name}.")
+    try:
+        mine = np.asarray(yours, dtype=float)
+    except (TypeError, ValueError):
+        return _not_yet(f"{name} must be a NumPy array of numbers, not {type(yours).__name__}.")
+    right = np.asarray(truth, dtype=float)
+    if mine.shape != right.shape:
+        return _not_yet(
+            f"your {name} has shape {mine.shape}, but it must have shape {right.shape}."
+        )
+    differ = ~np.isclose(mine, right, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE)
+    if differ.any():
+        index = tuple(int(i) for i in np.argwhere(differ)[0])
+        where = f"{name}[{', '.join(str(i) for i in index)}]"
+        return _not_yet(
+            f"your {where} is {_number(mine[index])}, but the engine gives {_number(right[index])}."
+        )
+    return _right(f"your {name} matches the engine's, all {right.size} numbers.")
+
+
 def _input_names(op: Callable[..., Value]) -> list[str]:
     parameters = inspect.signature(op).parameters.values()
     return [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -286,6 +344,11 @@ def _number(x: Any) -> str:
     """Six significant digits, and a float that looks like one (1.0, not 1)."""
     text = f"{float(x):.6g}"
     return text if any(c in text for c in ".eni") else f"{text}.0"
+
+
+def _count_or_number(x: Any) -> str:
+    """An int as it is (a count: 2410), anything else as `_number` shows it."""
+    return str(x) if isinstance(x, int) and not isinstance(x, bool) else _number(x)
 
 
 def _signed(x: float) -> str:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 
 from scalargrad import Value
 from scalargrad.exercises import (
     Verdict,
+    check_array,
     check_backward,
     check_learning_rate,
     check_local_derivative,
+    check_number,
     check_signs,
 )
 
@@ -236,4 +239,64 @@ def test_a_missing_or_negative_learning_rate_is_explained(lr: object, message: s
         raise AssertionError("trained with a bad lr")
 
     verdict = check_learning_rate(lr, never, below=0.1)
+    assert not verdict and message in verdict.message
+
+
+# ---- numbers and arrays ------------------------------------------------------------
+
+
+def test_a_number_within_the_digits_shown_passes() -> None:
+    """A number read off a page to four significant digits matches the engine's float."""
+    verdict = check_number(0.7071, math.sqrt(0.5), "o")
+    assert verdict and verdict.message == "Right: o = 0.707107."
+
+
+def test_a_wrong_number_names_what_it_is_and_both_numbers() -> None:
+    """The message names the quantity, the answer and the truth."""
+    verdict = check_number(-1.5, 1.0, "dL/dw1")
+    assert verdict.message == "Not yet: you gave -1.5 for dL/dw1, but it is 1.0."
+
+
+def test_a_count_is_shown_as_a_whole_number_and_must_be_exact() -> None:
+    """With an int truth and rel_tol=0, a count one off fails and both read as ints."""
+    verdict = check_number(2409, 2410, "the parameters", rel_tol=0)
+    assert verdict.message == "Not yet: you gave 2409 for the parameters, but it is 2410."
+    assert check_number(2410, 2410, "the parameters", rel_tol=0).message == (
+        "Right: the parameters = 2410."
+    )
+
+
+@pytest.mark.parametrize(("yours", "message"), [(..., "replace the ..."), ("2", "is a number")])
+def test_a_missing_or_non_numeric_number_is_explained(yours: object, message: str) -> None:
+    """The placeholder and a string get 'Not yet' saying what to write."""
+    verdict = check_number(yours, 2.0, "n")
+    assert not verdict and message in verdict.message
+
+
+def test_the_right_array_passes() -> None:
+    """An array equal to the engine's to rounding passes, counting its numbers."""
+    truth = np.arange(6.0).reshape(2, 3)
+    verdict = check_array(truth + 1e-12, truth, "Z1")
+    assert verdict and verdict.message == "Right: your Z1 matches the engine's, all 6 numbers."
+
+
+def test_an_array_of_the_wrong_shape_names_both_shapes() -> None:
+    """A transposed answer is told its shape and the shape it needs."""
+    verdict = check_array(np.zeros((3, 4)), np.zeros((4, 3)), "dW1")
+    assert verdict.message == "Not yet: your dW1 has shape (3, 4), but it must have shape (4, 3)."
+
+
+def test_an_array_with_a_wrong_entry_names_its_index_and_both_numbers() -> None:
+    """The first entry that differs is named with its index."""
+    truth = np.zeros((2, 2))
+    mine = truth.copy()
+    mine[1, 0] = 0.5
+    verdict = check_array(mine, truth, "dZ")
+    assert verdict.message == "Not yet: your dZ[1, 0] is 0.5, but the engine gives 0.0."
+
+
+@pytest.mark.parametrize(("yours", "message"), [(..., "replace the ..."), ("abc", "NumPy array")])
+def test_a_missing_or_non_numeric_array_is_explained(yours: object, message: str) -> None:
+    """The placeholder and a string get 'Not yet' saying what to write."""
+    verdict = check_array(yours, np.zeros(2), "b1")
     assert not verdict and message in verdict.message

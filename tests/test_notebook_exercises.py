@@ -105,6 +105,31 @@ WRONG_ANSWERS: dict[tuple[str, str], tuple[str, str]] = {
         "def tanh_second_derivative(x):\n    return -2 * math.tanh(x)",
         r"^Not yet: at x = -1\.0 your derivative gives 1\.52319, but backward\(\) gives 0\.6397\.$",
     ),
+    ("06", "1"): (
+        "Z = X @ W.T",
+        r"^Not yet: your Z\[0, 0\] is -1\.25882, but the engine gives -0\.758821\.$",
+    ),
+    ("06", "2"): (
+        "dW = X.T @ dZ",
+        r"^Not yet: your dW has shape \(3, 4\), but it must have shape \(4, 3\)\.$",
+    ),
+    ("07", "1"): (
+        "dw2 = 0.5",
+        r"^Not yet: you gave 0\.5 for do/dw2 with x2 = 1, but it is 0\.0887119\.$",
+    ),
+    ("07", "2"): (
+        "dL_da = -3.0",
+        r"^Not yet: you gave -3\.0 for dL/da at a = -1, but it is -4\.0\.$",
+    ),
+    ("08", "1"): (
+        "parameter_count = 64 * 32 + 32 * 10",
+        r"^Not yet: you gave 2368 for the parameters of MLP\(64, \[32, 10\]\), "
+        r"but it is 2410\.$",
+    ),
+    ("08", "2"): (
+        "dead_count = sum(1 for neuron in killed.layers[0].neurons if neuron(X[0]).data == 0)",
+        r"^Not yet: you gave 23 for the dead ReLUs, but it is 15\.$",
+    ),
 }
 
 

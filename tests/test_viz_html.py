@@ -242,6 +242,12 @@ def test_step_slider_is_the_page_as_html_for_notebooks() -> None:
     assert bundle["image/svg+xml"].startswith("<?xml") and "grad 1" in bundle["image/svg+xml"]
 
 
+def test_a_page_s_repr_is_one_short_line_not_the_html() -> None:
+    """Jupyter keeps the repr as text/plain beside the page: it must not copy the page."""
+    page = step_slider(neuron())
+    assert re.fullmatch(r"<backprop page, \d+ KiB: \.save\('page\.html'\)>", repr(page))
+
+
 # ---- in the browser ------------------------------------------------------------------------
 
 READ_NODES = """

@@ -148,9 +148,11 @@ for index in (0, 1, 3, 7):
 # %% [markdown]
 # ## The slider
 #
-# In a running notebook, drag the slider (or press play) to move through the frames.
-# A saved copy of the notebook, such as the one on the repository's web page, cannot
-# run it: run the notebook to use it.
+# `step_slider` shows the graph as a page to step through: the buttons, the slider or
+# the arrow keys move through the forward and the backward pass, with the chain rule in
+# numbers at each node, and you can change an input to see every number recomputed.
+# A viewer that runs no scripts (the repository's web page, for one) shows the final
+# state instead: run the notebook to step. Notebook 07 is all about this page.
 
 # %%
 step_slider(L, local_grads=True)

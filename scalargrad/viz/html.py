@@ -224,6 +224,10 @@ class Page:
         """Write the page to `path` (*.html)."""
         return write_bytes(check_output_path(path), self.html.encode("utf-8"), "save_html")
 
+    def __repr__(self) -> str:
+        # Jupyter stores this text beside the HTML: one line, not a second copy of the page.
+        return f"<backprop page, {len(self.html.encode()) / 1024:.0f} KiB: .save('page.html')>"
+
     def iframe(self) -> str:
         """The page in an iframe (srcdoc), as notebooks show it: it runs in JupyterLab,
         VS Code and exported HTML, each page with its own script and no clash of ids."""
