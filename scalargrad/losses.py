@@ -32,13 +32,26 @@ def loss(function: LossFunction) -> LossFunction:
     return function
 
 
+def _total(terms: list[Value]) -> Value:
+    """The sum of `terms`; one term is itself, not a sum node of one (the one-sample loss
+    graph in pictures has no node that does nothing)."""
+    return terms[0] if len(terms) == 1 else sum(terms)
+
+
+def _mean_of(total: Value, n: int, sign: float = 1.0) -> Value:
+    """`sign * total / n`, with no `* 1` node for a single sample."""
+    if n == 1:
+        return total if sign == 1.0 else -total
+    return total * (sign / n)
+
+
 @loss
 def mse(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
     """Mean squared error: the mean of (prediction - target) ** 2."""
     n = _check_pairs("mse", predictions, targets, "predictions")
     errors = [_value(p) - t for p, t in zip(predictions, targets)]
     # dot(e, e) is the sum of squares as one node; each e_i gets 2 * e_i through its two edges.
-    return dot(errors, errors) * (1.0 / n)
+    return _mean_of(dot(errors, errors), n)
 
 
 @loss
@@ -60,7 +73,7 @@ def binary_cross_entropy(probabilities: Sequence[Scalar], targets: Sequence[Any]
             )
         label = _binary_label("binary_cross_entropy", t, i)
         terms.append(p.log() if label == 1 else (1.0 - p).log())
-    return sum(terms) * (-1.0 / n)
+    return _mean_of(_total(terms), n, sign=-1.0)
 
 
 @loss
@@ -79,7 +92,7 @@ def binary_cross_entropy_with_logits(logits: Sequence[Scalar], targets: Sequence
         z = _value(z)
         label = _binary_label("binary_cross_entropy_with_logits", t, i)
         terms.append(_logsumexp([Value(0.0), z if label == 0 else -z]))
-    return sum(terms) * (1.0 / n)
+    return _mean_of(_total(terms), n)
 
 
 @loss
@@ -97,7 +110,7 @@ def hinge(scores: Sequence[Scalar], targets: Sequence[Any]) -> Value:
         )
     # 1 - t*s is 1 - s for t = +1 and 1 + s for t = -1: one node per sample fewer.
     margins = [(1.0 - _value(s)) if t == 1.0 else (1.0 + _value(s)) for s, t in zip(scores, labels)]
-    return sum(m.relu() for m in margins) * (1.0 / n)
+    return _mean_of(_total([m.relu() for m in margins]), n)
 
 
 def softmax(logits: Sequence[Scalar]) -> list[Value]:
@@ -147,7 +160,7 @@ def cross_entropy(logits: Sequence[Sequence[Scalar]], targets: Sequence[Any]) ->
         label = _class_label(t, i, n_classes)
         zs = [_value(z) for z in row]
         terms.append(_logsumexp(zs) - zs[label])
-    return sum(terms) * (1.0 / n)
+    return _mean_of(_total(terms), n)
 
 
 def l2_penalty(parameters: Iterable[Value], weight: float) -> Value:

@@ -460,3 +460,20 @@ def test_every_loss_of_outputs_and_targets_is_registered_where_defined() -> None
         "hinge": hinge,
         "cross_entropy": cross_entropy,
     } == LOSSES
+
+
+@pytest.mark.parametrize(
+    "name", ["hinge", "mse", "binary_cross_entropy_with_logits", "cross_entropy"]
+)
+def test_one_samples_loss_graph_has_no_node_that_does_nothing(name: str) -> None:
+    """No sum of one term and no `* 1`: the picture of one sample's loss shows only work."""
+    from scalargrad import topological_order
+    from scalargrad.losses import LOSSES
+
+    score = Value(0.3)
+    outputs, target = ([[score, Value(-0.2)]], [1]) if name == "cross_entropy" else ([score], [1])
+    loss = LOSSES[name](outputs, target)
+    for node in topological_order(loss):
+        assert not (node.op == "sum" and len(node.parents) == 1), node
+        times_one = node.op == "*" and any(p.data == 1.0 and not p.parents for p in node.parents)
+        assert not times_one, node
