@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 from PIL import Image
 
 from scalargrad import data, modelfile
@@ -34,17 +34,18 @@ from scalargrad.nn import MLP
 from scalargrad.optim import OPTIMIZERS
 from scalargrad.safe_write import checked_target, write_bytes
 from scalargrad.train import History, fit
-from scalargrad.viz import (
-    backward_steps,
-    before_after,
-    plot_decision_boundary,
-    plot_loss,
-    save_animation,
-)
+from scalargrad.viz import backprop_page, backward_steps, before_after, save_animation
 
 # What `run` writes, in this order; the animation only when asked for (it costs more than
 # the rest of the demo together).
-FILES = ("loss.png", "decision_boundary.png", "graph_before.png", "graph_after.png", "model.json")
+FILES = (
+    "loss.png",
+    "decision_boundary.png",
+    "graph_before.png",
+    "graph_after.png",
+    "backprop.html",
+    "model.json",
+)
 ANIMATION = "backprop.gif"
 # Graphviz's time to draw a PNG grows with its pixels, and so does the GIF's (each frame
 # a full render): the pictures are drawn at 72 dpi (Graphviz's default is 96), the
@@ -138,21 +139,24 @@ class Summary:
     sample_class: int
     written: tuple[Path, ...]
     seconds: float
+    compiled: bool
 
     def report(self) -> str:
         """Four lines for a terminal: the run, its last step, the sample, the files."""
         recipe, history = self.recipe, self.history
         folder = self.written[0].parent
+        how = "compiled (NumPy, a matrix product per layer)" if self.compiled else "eager"
         return "\n".join(
             [
                 f"{recipe.dataset} ({self.points} points), {recipe.model_name()}, "
                 f"{recipe.loss} loss, {self.optimizer} (lr {self.lr:g}), "
-                f"{len(history.loss)} steps",
+                f"{len(history.loss)} steps, {how}",
                 # The numbers the progress bar ended on: the last step's, on all points.
                 f"last step: loss={history.loss[-1]:.4f}, "
                 f"accuracy={history.accuracy[-1]:.1%}, {self.seconds:.1f} s",
                 f"pictured: sample {self.sample} (class {self.sample_class}), its loss "
-                "through the untrained model and the gradients of that one loss",
+                "through the untrained model and the gradients of that one loss; open "
+                "backprop.html in a browser to step through backward()",
                 f"wrote {folder}{os.sep}: {', '.join(path.name for path in self.written)}",
             ]
         )
@@ -168,21 +172,26 @@ def train(
     lr: float | None = None,
     steps: int = 100,
     progress: bool = False,
+    compile: bool = True,
 ) -> History:
-    """`fit` as the demo runs it (lr None: the recipe's rate); TrainingDiverged if the
-    loss stops being a finite number."""
+    """`fit` as the demo runs it (lr None: the recipe's rate; compiled unless `compile`
+    is False); TrainingDiverged if the loss stops being a finite number."""
     rate = recipe.lr(optimizer) if lr is None else lr
     try:
-        history = fit(
-            model,
-            X,
-            y,
-            loss=recipe.loss,
-            optimizer=optimizer,
-            lr=rate,
-            epochs=steps,
-            progress=progress,
-        )
+        # A loss that overflows is reported below; NumPy's warnings on the way there
+        # (compiled) would tell the same news in several lines of their own.
+        with np.errstate(all="ignore"):
+            history = fit(
+                model,
+                X,
+                y,
+                loss=recipe.loss,
+                optimizer=optimizer,
+                lr=rate,
+                epochs=steps,
+                progress=progress,
+                compile=compile,
+            )
     except (ArithmeticError, ValueError) as error:
         raise TrainingDiverged(f"training diverged: {error}; try a smaller --lr") from None
     if not all(math.isfinite(loss) for loss in history.loss):
@@ -226,11 +235,12 @@ def run(
     steps: int = 100,
     seed: int = 0,
     progress: bool = True,
+    compile: bool = True,
     gif: bool = False,
     cancel: threading.Event | None = None,
 ) -> Summary:
-    """Train on `dataset` and write FILES (and ANIMATION if `gif`) into `out`; every
-    path is checked first.
+    """Train on `dataset` (through the compiled step unless `compile` is False) and
+    write FILES (and ANIMATION if `gif`) into `out`; every path is checked first.
 
     UnwritablePathError (a ValueError) before any work if a file cannot be written;
     TrainingDiverged if the loss stops being finite. Nothing is written unless
@@ -251,21 +261,30 @@ def run(
 
     with tempfile.TemporaryDirectory(prefix=".scalargrad-") as folder:
         animation_path = Path(folder) / ANIMATION
-        # Graphviz runs in other processes, so the pictures render while Python trains.
-        pool = ThreadPoolExecutor(2)
+        # Graphviz runs in other processes, so the graphs are laid out while Python
+        # trains and imports matplotlib (the pictured graph is a snapshot: see
+        # sample_graph).
+        pool = ThreadPoolExecutor(3)
         try:
             rendered = [pool.submit(graph.pipe, "png") for graph in before_and_after]
+            page = pool.submit(backprop_page, pictured)
             animation = pool.submit(animate, pictured, animation_path, stop) if gif else None
             history = train(
-                recipe, model, X, y, optimizer=optimizer, lr=rate, steps=steps, progress=progress
+                recipe,
+                model,
+                X,
+                y,
+                optimizer=optimizer,
+                lr=rate,
+                steps=steps,
+                progress=progress,
+                compile=compile,
             )
             contents = {
-                "loss.png": _png(plot_loss(history)),
-                "decision_boundary.png": _png(
-                    plot_decision_boundary(model, X, y, resolution=BOUNDARY_RESOLUTION)
-                ),
+                **_plots(history, model, X, y),
                 "graph_before.png": rendered[0].result(),
                 "graph_after.png": rendered[1].result(),
+                "backprop.html": page.result().html.encode("utf-8"),
             }
             if animation is not None:
                 animation.result()
@@ -288,7 +307,7 @@ def run(
         written.append(out / name)
     seconds = time.perf_counter() - started
     return Summary(
-        recipe, len(X), optimizer, rate, history, worst, y[worst], tuple(written), seconds
+        recipe, len(X), optimizer, rate, history, worst, y[worst], tuple(written), seconds, compile
     )
 
 
@@ -319,7 +338,21 @@ def animate(loss: Value, path: Path, cancel: threading.Event | None = None) -> P
     )
 
 
-def _png(figure: Any) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+def _plots(history: History, model: MLP, X: list[list[float]], y: list[int]) -> dict[str, bytes]:
+    """loss.png and decision_boundary.png, as PNG bytes."""
+    # Imported here, not at the top: matplotlib takes longer to import than the demo
+    # takes to train, and meanwhile Graphviz draws the graphs on the other core.
+    from scalargrad.viz.plots import plot_decision_boundary, plot_loss
+
+    figures = {
+        "loss.png": plot_loss(history),
+        "decision_boundary.png": plot_decision_boundary(
+            model, X, y, resolution=BOUNDARY_RESOLUTION
+        ),
+    }
+    pngs = {}
+    for name, figure in figures.items():
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110)
+        pngs[name] = buffer.getvalue()
+    return pngs

@@ -137,3 +137,48 @@ def _as_list(where: str, name: str, items: Any) -> list[Any]:
             f"{where}: {name} must be a list (or a NumPy array), got {items!r} of type "
             f"{type(items).__name__}"
         ) from None
+
+
+# ---- numbers typed on the command line ------------------------------------------------
+
+
+def finite_text(text: str) -> float:
+    """The finite number written in `text`, or a ValueError saying what `text` is not.
+
+    >>> finite_text("-1.2")
+    -1.2
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be a finite number, got {text}")
+    return number
+
+
+def positive_text(text: str) -> float:
+    """The number greater than 0 written in `text`, or a ValueError (a learning rate).
+
+    >>> positive_text("0.05")
+    0.05
+    """
+    number = finite_text(text)
+    if number <= 0.0:
+        raise ValueError(f"must be greater than 0, got {text}")
+    return number
+
+
+def count_text(text: str) -> int:
+    """The whole number of at least 1 written in `text`, or a ValueError (a step count).
+
+    >>> count_text("100")
+    100
+    """
+    try:
+        number = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise ValueError(f"must be at least 1, got {number}")
+    return number

@@ -25,9 +25,12 @@ from scalargrad.cli import DATASETS
 from scalargrad.data import moons
 from scalargrad.demo import FILES as DEMO_FILES
 from scalargrad.engine import topological_order
+from scalargrad.formula import evaluate, parse
 from scalargrad.formula_graph import GIF_MAX_NODES, MAX_NODES, draw_formula
+from scalargrad.oplang import FLOAT_NAMESPACE
 from scalargrad.optim import OPTIMIZERS
 from scalargrad.train import accuracy
+from scalargrad.viz.html import page_html
 
 SCRIPT = Path(sys.executable).with_name("scalargrad")
 # A `python -c` program that runs the command as `python -m scalargrad` does, with Ctrl-C
@@ -153,7 +156,8 @@ def test_the_demo_prints_a_summary_of_loss_accuracy_time_and_files(
     _, summary, progress = default_demo
     run, trained, pictured, wrote = summary.splitlines()
     assert run == (
-        "moons (100 points), MLP(2, [4, 4, 1]) with tanh, hinge loss, adam (lr 0.1), 100 steps"
+        "moons (100 points), MLP(2, [4, 4, 1]) with tanh, hinge loss, adam (lr 0.1), 100 steps, "
+        "compiled (NumPy, a matrix product per layer)"
     )
     numbers = re.fullmatch(
         r"last step: loss=(\S+), accuracy=([\d.]+)%, ([\d.]+) s",
@@ -166,7 +170,8 @@ def test_the_demo_prints_a_summary_of_loss_accuracy_time_and_files(
     assert 0.0 < float(seconds) < 300.0
     sample = re.fullmatch(
         r"pictured: sample (\d+) \(class ([01])\), its loss through the untrained model "
-        r"and the gradients of that one loss",
+        r"and the gradients of that one loss; open backprop.html in a browser to step "
+        r"through backward\(\)",
         pictured,
     )
     assert sample is not None, pictured
@@ -295,6 +300,28 @@ def test_the_demo_draws_its_animation_only_with_gif(
     assert done.stdout.splitlines()[-1].endswith("model.json, backprop.gif")
 
 
+def test_the_demo_trains_compiled_unless_told_no_compile_and_its_help_says_so(
+    command: Command,
+) -> None:
+    """Without options the demo trains compiled; --no-compile trains eagerly, and the
+    summary says which; --help names the default."""
+    for flags, how in (
+        ([], "compiled (NumPy, a matrix product per layer)"),
+        (["--no-compile"], "eager"),
+    ):
+        done = command("demo", "--dataset", "xor", "--steps", "3", "--no-progress", *flags)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[0].endswith(f"3 steps, {how}")
+    demo_help = " ".join(command("demo", "--help").stdout.split())
+    assert "--compile, --no-compile train compiled" in demo_help
+    assert "(the default; --no-compile trains Value by Value" in demo_help
+
+
+def test_the_command_line_stays_a_thin_parser() -> None:
+    """cli.py is at most 250 lines: the work is in demo and formula_graph."""
+    assert len(Path(cli.__file__).read_text().splitlines()) <= 250
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -368,7 +395,8 @@ def stop_a_demo_while_it_trains(tmp_path: Path, signum: int) -> subprocess.Compl
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-c", RUN_MAIN, "demo", "--no-progress", "--out", "out"],
+        # Eager, so that training lasts long enough to be interrupted.
+        [sys.executable, "-c", RUN_MAIN, "demo", "--no-progress", "--no-compile", "--out", "out"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -691,6 +719,80 @@ def test_graph_refuses_an_animation_of_a_graph_too_big_to_step_through(
     done = command("graph", formula, "--set", "x=1", "--gif")
     assert_one_line_error(done, f"an animation shows at most {GIF_MAX_NODES}")
     assert files_in(tmp_path) == []
+
+
+def test_graph_code_prints_the_passes_as_python_with_the_variables_as_arguments(
+    tmp_path: Path, command: Command
+) -> None:
+    """--code alone prints a function of x, w, b after the gradients, and draws nothing;
+    run, it returns the value and the gradients printed above it."""
+    done = command("graph", *NEURON, "--code")
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == []
+    lines = done.stdout.splitlines()
+    assert lines[:4] == [
+        "tanh(x*w + b) = -0.291313",
+        "  d/dx = -1.09816",
+        "  d/dw = 0.457568",
+        "  d/db = 0.915137",
+    ]
+    code = "\n".join(lines[4:])
+    assert lines[4] == "def forward_backward(x, w, b):"
+    assert "g_h2 = g_o * (1.0 - o * o)" in code  # tanh's derivative, from the op table
+    namespace = dict(FLOAT_NAMESPACE)
+    exec(code, namespace)
+    value, grads, _ = namespace["forward_backward"](*NEURON_VALUES.values())
+    drawn = draw_formula(NEURON_TEXT, NEURON_VALUES)
+    assert value == drawn.value
+    assert list(grads) == [drawn.gradients[name] for name in ("x", "w", "b")]
+
+
+def test_graph_code_with_out_prints_the_code_and_draws_the_picture(
+    tmp_path: Path, command: Command
+) -> None:
+    """--code beside --out (or --gif) prints the code and writes the files asked for."""
+    done = command("graph", "x*x", "--set", "x=3", "--code", "--out", "g.svg")
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == ["g.svg"]
+    assert "def forward_backward(x):" in done.stdout
+    assert done.stdout.splitlines()[-1] == "wrote g.svg (after backward())"
+
+
+def test_graph_html_writes_a_page_that_needs_no_network_and_no_picture(
+    tmp_path: Path, command: Command
+) -> None:
+    """--html alone writes the step-through page, with no URL in it, and no graph.png;
+    beside --out, both."""
+    done = command("graph", *NEURON, "--html", "pages/neuron.html")
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == ["pages", "pages/neuron.html"]
+    assert done.stdout.splitlines()[-1] == (
+        "wrote pages/neuron.html (step through it in a browser)"
+    )
+    page = (tmp_path / "pages" / "neuron.html").read_text()
+    assert not re.search(r"https?://", page)
+    assert page == page_html(evaluate(parse(NEURON_TEXT), NEURON_VALUES))  # the same graph
+    done = command("graph", *NEURON, "--out", "n.png", "--html", "n.html")
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == ["n.html", "n.png", "pages", "pages/neuron.html"]
+
+
+@pytest.mark.parametrize(
+    ("html", "message"),
+    [
+        ("page.txt", "the page's name must end in .html, got page.txt"),
+        ("taken.html", "graph: cannot write taken.html: it is a folder"),
+    ],
+)
+def test_graph_checks_the_page_path_before_drawing_anything(
+    tmp_path: Path, command: Command, html: str, message: str
+) -> None:
+    """A page name that is not .html, or a folder where the page goes, is refused before
+    the picture is drawn: nothing is written."""
+    (tmp_path / "taken.html").mkdir()
+    done = command("graph", *NEURON, "--out", "g.png", "--html", html)
+    assert_one_line_error(done, message)
+    assert files_in(tmp_path) == ["taken.html"]
 
 
 # ---- the command itself -------------------------------------------------------------------

@@ -1,15 +1,26 @@
-"""draw_formula: a formula's graph drawn into a .png, .svg or .pdf, checked before any work."""
+"""draw_formula: a formula's graph drawn into a .png, .svg, .pdf and a page, checked before
+any work; its code; the command line's --set read."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from scalargrad.compile import source
 from scalargrad.formula import FormulaError
-from scalargrad.formula_graph import GIF_MAX_NODES, MAX_NODES, draw_formula
+from scalargrad.formula_graph import (
+    GIF_MAX_NODES,
+    MAX_NODES,
+    assigned_values,
+    draw_formula,
+    read_assignment,
+)
 from scalargrad.safe_write import UnwritablePathError
 
 NEURON = "tanh(x*w + b)"
@@ -137,3 +148,118 @@ def test_a_graph_too_big_or_a_gradient_not_finite_is_a_formula_error(
     with pytest.raises(FormulaError, match=message):
         draw_formula(formula, {"x": value}, tmp_path / "g.png", gif=gif)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_html_writes_the_step_through_page_beside_the_picture_or_alone(tmp_path: Path) -> None:
+    """html= adds the step-through page after the picture; with no out it is the only
+    file written, and with neither nothing is drawn but the numbers are there."""
+    drawn = draw_formula(NEURON, VALUES, tmp_path / "n.svg", html=tmp_path / "n.html")
+    assert drawn.written == (tmp_path / "n.svg", tmp_path / "n.html")
+    assert (tmp_path / "n.html").read_text().startswith("<!DOCTYPE html>")
+    alone = draw_formula(NEURON, VALUES, html=tmp_path / "alone.html")
+    assert alone.written == (tmp_path / "alone.html",)
+    nothing = draw_formula(NEURON, VALUES)
+    assert nothing.written == ()
+    assert nothing.gradients == drawn.gradients
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["alone.html", "n.html", "n.svg"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"html": "page.htm.txt"}, r"the page's name must end in \.html"),
+        ({"gif": True}, "the animation is written beside the picture: give out as well"),
+    ],
+)
+def test_a_page_of_another_kind_or_a_gif_without_a_picture_is_refused(
+    tmp_path: Path, options: dict[str, object], message: str
+) -> None:
+    """A ValueError says what to change; nothing is written."""
+    with pytest.raises(ValueError, match=message):
+        draw_formula("x", {"x": 1.0}, **options)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_code_is_the_compiled_source_with_one_argument_per_variable_in_order() -> None:
+    """code() takes the variables in the formula's order, whatever order the values
+    come in, and is scalargrad.compile.source of the formula's graph."""
+    drawn = draw_formula("y * exp(x)", {"x": 0.0, "y": 2.0})
+    code = drawn.code()
+    assert code.splitlines()[0] == "def forward_backward(y, x):"
+    assert "g_x = g_h1 * h1" in code  # exp's derivative is its output
+    assert code == source(drawn.root, [drawn.root.parents[0], drawn.root.parents[1].parents[0]])
+
+
+def test_report_gives_the_value_the_gradients_the_code_and_the_files(tmp_path: Path) -> None:
+    """One line for the value, one per gradient, the code when asked for, then the files
+    with what each shows."""
+    drawn = draw_formula("x * 2", {"x": 1.5}, tmp_path / "g.png", gif=True)
+    assert drawn.report().splitlines() == [
+        "x * 2 = 3",
+        "  d/dx = 2",
+        f"wrote {tmp_path / 'g.png'} (before and after backward()), "
+        f"{tmp_path / 'g.gif'} (backward() step by step)",
+    ]
+    with_code = drawn.report(code=True).splitlines()
+    assert with_code[2:-1] == drawn.code().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("x=0.5", ("x", 0.5)), (" w = -1.2 ", ("w", -1.2)), ("\uff58=1", ("x", 1.0))],
+)
+def test_an_assignment_is_read_as_python_reads_the_name(
+    text: str, expected: tuple[str, float]
+) -> None:
+    """NAME=VALUE with spaces around either; a name in another width is Python's (NFKC)."""
+    assert read_assignment(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x", "'x' is not NAME=VALUE"),
+        ("1x=2", "'1x' is not a variable name"),
+        ("tanh=2", "tanh is a function"),
+        ("x=one", "the value of x: 'one' is not a number"),
+        ("x=inf", "the value of x: must be a finite number, got inf"),
+    ],
+)
+def test_a_bad_assignment_is_a_value_error_that_names_the_mistake(text: str, message: str) -> None:
+    """What is wrong is named: the form, the name, or the value."""
+    with pytest.raises(ValueError, match=message):
+        read_assignment(text)
+
+
+def test_each_variable_needs_one_value() -> None:
+    """A variable set twice, or a variable with no value, is named with the --set to give."""
+    assert assigned_values("x*w", [("w", 2.0), ("x", 1.0)]) == {"w": 2.0, "x": 1.0}
+    with pytest.raises(ValueError, match=r"x is set twice \(--set x=\.\.\.\); set it once"):
+        assigned_values("x", [("x", 1.0), ("x", 2.0)])
+    with pytest.raises(ValueError, match="the formula uses w; give a value with --set w=VALUE"):
+        assigned_values("x*w", [("x", 1.0)])
+
+
+def test_drawing_a_formula_does_not_import_matplotlib(tmp_path: Path) -> None:
+    """scalargrad.viz loads its plots (and matplotlib) only when they are asked for, so
+    a formula is drawn, and its page written, without them; the plots still import."""
+    code = (
+        "import sys\n"
+        "import scalargrad.viz\n"
+        "from scalargrad.formula_graph import draw_formula\n"
+        "draw_formula('tanh(x)', {'x': 1.0}, 'g.png', html='g.html')\n"
+        "print('matplotlib' in sys.modules)\n"
+        "from scalargrad.viz import plot_loss\n"
+        "print('matplotlib' in sys.modules, plot_loss.__module__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["False", "True scalargrad.viz.plots"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["g.html", "g.png"]
