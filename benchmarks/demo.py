@@ -5,7 +5,8 @@ into a fresh folder, each a new Python: imports included) and prints the median 
 time, the median peak memory (the child's maximum resident set size, as
 `resource.getrusage(RUSAGE_CHILDREN)` reports it) and the median CPU time (user + system,
 Graphviz's processes included: on a shared machine, a steadier guide than the wall
-time); `--gif` times the demo with its animation. POSIX only (resource). The wall time
+time); `--gif` times the demo with its animation, `--no-compile` with eager training
+(the default trains compiled). POSIX only (resource). The wall time
 means something on a quiet machine only.
 """
 
@@ -54,9 +55,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--gif", action="store_true", help="time `scalargrad demo --gif`")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="time `scalargrad demo --no-compile`"
+    )
     args = parser.parse_args()
     print(describe())
     extra = ["--gif"] if args.gif else []
+    extra += ["--no-compile"] if args.no_compile else []
     started = time.perf_counter()
     runs = [run_once(extra) for _ in range(args.repeats)]
     seconds = statistics.median(wall for wall, _, _ in runs)
