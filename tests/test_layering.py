@@ -32,9 +32,9 @@ ALLOWED = {
     "formula": {"engine", "ops"},
     "demo": {"engine", "nn", "losses", "optim", "train", "data", "modelfile", "safe_write", "viz"},
     "compile": {"engine", "ops", "oplang"},
-    "formula_graph": {"engine", "formula", "safe_write", "viz", "viz.graph"},
+    "formula_graph": {"compile", "engine", "formula", "safe_write", "validate", "viz", "viz.graph"},
     # The command line loads demo and formula_graph (and so viz) only when it runs one.
-    "cli": {"formula", "optim"},
+    "cli": {"formula", "optim", "validate"},
     "viz.graph": {"engine"},
     "viz.html": {"engine", "ops", "oplang", "safe_write", "viz.graph"},
     "viz.steps": {"engine", "viz.graph", "viz.html"},
