@@ -9,6 +9,7 @@ from pathlib import Path
 from scalargrad.engine import Value
 from scalargrad.nn import MLP
 from scalargrad.viz import draw_dot
+from tests.lecture_ops import mul
 
 
 def lecture_neuron() -> tuple[Value, dict[str, Value]]:
@@ -126,18 +127,6 @@ def test_the_lectures_tanh_mlp_learns_its_four_samples() -> None:
             p.data += -0.1 * p.grad
         losses.append(loss.data)
     assert losses[-1] < 0.01 < losses[0]
-
-
-def mul(a: Value, b: Value) -> Value:
-    """The lecture's multiplication, written by hand."""
-    out = Value(a.data * b.data, (a, b), "*")
-
-    def _backward() -> None:
-        a.grad += b.data * out.grad
-        b.grad += a.data * out.grad
-
-    out._backward = _backward
-    return out
 
 
 def test_a_hand_written_op_given_one_value_twice_counts_each_use_once() -> None:
