@@ -43,7 +43,7 @@ def lecture_step(Value: Any, model: Any, X: Any, y: Any, k: int) -> tuple[float,
     return total_loss.data, sum(accuracy) / len(accuracy)
 
 
-def engines() -> dict[str, tuple[Any, Callable[[], Any]]]:
+def engines(floor: bool) -> dict[str, tuple[Any, Callable[[], Any]]]:
     """Each engine's Value and a maker of MLP(2, [16, 16, 1])."""
     import random
 
@@ -53,6 +53,10 @@ def engines() -> dict[str, tuple[Any, Callable[[], Any]]]:
     found: dict[str, tuple[Any, Callable[[], Any]]] = {
         "scalargrad": (Value, lambda: MLP(2, [16, 16, 1], seed=0))
     }
+    if floor:
+        import floor_engine  # benchmarks/floor_engine.py, beside this script
+
+        found["floor"] = (floor_engine.Value, lambda: floor_engine.MLP(2, [16, 16, 1]))
     try:
         from micrograd.engine import Value as MicroValue
         from micrograd.nn import MLP as MicroMLP
@@ -71,11 +75,16 @@ def engines() -> dict[str, tuple[Any, Callable[[], Any]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=10, help="timed steps per engine")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run benchmarks/floor_engine.py, the least an eager graph of this shape can cost",
+    )
     args = parser.parse_args()
     print(describe())
     X, labels = moons(100, noise=0.1, seed=0)
     y = [2 * label - 1 for label in labels]
-    runs = {name: (Value, make()) for name, (Value, make) in engines().items()}
+    runs = {name: (Value, make()) for name, (Value, make) in engines(args.floor).items()}
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     for k in range(args.steps):
         for name, (Value, model) in runs.items():
@@ -83,12 +92,13 @@ def main() -> None:
             start = time.perf_counter()
             lecture_step(Value, model, X, y, k)
             seconds[name].append(time.perf_counter() - start)
-    ours = statistics.median(seconds["scalargrad"])
+    medians = {name: statistics.median(times) for name, times in seconds.items()}
     print(f"lecture loop, collector on, median of {args.steps} steps:")
-    for name, times in seconds.items():
-        median = statistics.median(times)
-        ratio = f"  {median / ours:.1f}x scalargrad's time" if name != "scalargrad" else ""
-        print(f"  {name:<11} {median * 1e3:9.1f} ms per step{ratio}")
+    for name, median in medians.items():
+        faster = ""
+        if "micrograd" in medians and name != "micrograd":
+            faster = f"  {medians['micrograd'] / median:.1f}x micrograd's speed"
+        print(f"  {name:<11} {median * 1e3:9.1f} ms per step{faster}")
 
 
 if __name__ == "__main__":

@@ -335,22 +335,34 @@ def _newest_first(root: Value) -> list[Value]:
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     seen = {root}
-    reached = [root]
-    for node in reached:  # the list grows as we go: every node is visited once
+    newest_first = [root]
+    for node in newest_first:  # the list grows as we go: every node is visited once
         for parent in node._prev:
             if parent not in seen:
                 seen.add(parent)
-                reached.append(parent)
+                newest_first.append(parent)
+    newest_first.sort(key=_by_number, reverse=True)
+    _refuse_stale_data(newest_first)
+    return newest_first
+
+
+def _refuse_stale_data(newest_first: list[Value]) -> None:
+    """Raise if a node's `.data` was set after a node reached was computed from it."""
+    last_set = max(map(_data_set_at_of, newest_first))
+    oldest_op = next((node._number for node in reversed(newest_first) if node._prev), 0)
+    if last_set < oldest_op:  # every number set before any of these ops ran: nothing stale
+        return
+    for node in newest_first:
+        for parent in node._prev:
             if parent._data_set_at > node._number:
                 raise RuntimeError(
                     f".data of {parent!r} was set after {node!r} was computed from it: "
                     f"gradients would mix old and new numbers, so compute it again"
                 )
-    reached.sort(key=_by_number, reverse=True)
-    return reached
 
 
 _by_number = operator.attrgetter("_number")
+_data_set_at_of = operator.attrgetter("_data_set_at")
 _read_grad_so_far = operator.attrgetter("_grad_so_far")
 # While a walk runs, each node it reached holds its gradient so far in the slot
 # `_grad_so_far`: adding into a slot is about twice as fast as into a dict on the

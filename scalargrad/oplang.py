@@ -57,10 +57,14 @@ def parse(expression: str) -> ast.expr:
     return tree.body
 
 
+_OPERAND = (ast.Name, ast.Constant)
+
+
 class _FloatPython(ast.NodeTransformer):
     # On floats `a ** b` becomes a call of math.pow: it raises for a negative base with
-    # a fractional exponent, where ** would give a complex number. `step` is written
-    # out in place: it is relu's edge, made for every relu of every sample.
+    # a fractional exponent, where ** would give a complex number. `step` and `max` are
+    # written out in place: they are relu's, made for every relu of every sample, and
+    # a call of a builtin costs more than the comparison.
     def __init__(self, function: str) -> None:
         self.function = function
 
@@ -72,9 +76,13 @@ class _FloatPython(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "step":
-            x = ast.unparse(node.args[0])
+        name, args = node.func.id if isinstance(node.func, ast.Name) else "", node.args
+        if name == "step":
+            x = ast.unparse(args[0])
             return parse(f"1.0 if {x} > 0.0 else 0.0 if {x} == {x} else {x}")
+        if name == "max" and len(args) == 2 and all(isinstance(a, _OPERAND) for a in args):
+            a, b = map(ast.unparse, args)  # max keeps the first unless a later one is larger
+            return parse(f"{b} if {b} > {a} else {a}")
         return node
 
 
@@ -98,7 +106,10 @@ def slope_pow(base: float, exponent: float) -> float:
 
 _BUILTINS = {"OverflowError": OverflowError, "ValueError": ValueError}
 FLOAT_NAMESPACE: dict[str, Any] = {
-    "__builtins__": _BUILTINS, "pow": math.pow, "slope_pow": slope_pow, **FUNCTIONS
+    "__builtins__": _BUILTINS,
+    "pow": math.pow,
+    "slope_pow": slope_pow,
+    **FUNCTIONS,
 }
 
 

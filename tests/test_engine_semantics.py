@@ -214,6 +214,16 @@ def test_setting_data_anywhere_in_a_graph_then_extending_it_still_raises() -> No
         (y + 1.0).backward()
 
 
+def test_setting_data_before_its_only_uses_is_not_mistaken_for_stale_numbers() -> None:
+    """A number set after some ops ran, but before any op read it, is fresh: no error."""
+    a, b = Value(1.0), Value(2.0)
+    y = a * 3.0
+    b.data = 5.0  # after y was made, before anything used b
+    z = y + b * b
+    z.backward()
+    assert (a.grad, b.grad) == (3.0, 10.0)
+
+
 def hand_made_square(a: Value, inner: Value | None = None) -> Value:
     out = Value(a.data**2, (a,), "square")
 
