@@ -175,10 +175,10 @@ class Adam(Optimizer, name="adam"):
         super().__init__(params, lr)
         if len(betas) != 2:
             raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        for k, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"{self._name}: betas[{k}] must be in [0, 1), got {beta!r}")
-        self.betas = betas
+        beta1, beta2 = (
+            validate.decay_rate(beta, self._name, f"betas[{k}]") for k, beta in enumerate(betas)
+        )
+        self.betas = (beta1, beta2)
         self.eps = validate.non_negative(eps, self._name, "eps")
         self.weight_decay = validate.non_negative(weight_decay, self._name, "weight_decay")
         self.first_moments = [0.0] * len(self.params)
@@ -231,9 +231,7 @@ class RMSprop(Optimizer, name="rmsprop"):
         momentum: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if not 0.0 <= alpha < 1.0:
-            raise ValueError(f"RMSprop: alpha must be in [0, 1), got {alpha!r}")
-        self.alpha = alpha
+        self.alpha = validate.decay_rate(alpha, self._name, "alpha")
         self.eps = validate.non_negative(eps, self._name, "eps")
         self.momentum = validate.non_negative(momentum, self._name, "momentum")
         self.square_averages = [0.0] * len(self.params)

@@ -74,14 +74,30 @@ def non_negative(x: object, where: str, name: str) -> float:
     >>> non_negative(0.5, "SGD", "momentum")
     0.5
     """
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a number, got {x!r} of type {type(x).__name__}")
-    value = float(x)
+    value = _hyperparameter(x, where, name)
     if value == math.inf:
         raise ValueError(f"{where}: {name} must be a finite number, got {x!r}")
     if not value >= 0.0:  # also refuses NaN
         raise ValueError(f"{where}: {name} must be >= 0, got {x!r}")
     return value
+
+
+def decay_rate(x: object, where: str, name: str) -> float:
+    """`x` as a float in [0, 1), the range of a running average's decay, or the error.
+
+    >>> decay_rate(0.9, "Adam", "betas[0]")
+    0.9
+    """
+    value = _hyperparameter(x, where, name)
+    if not 0.0 <= value < 1.0:  # also refuses NaN
+        raise ValueError(f"{where}: {name} must be in [0, 1), got {x!r}")
+    return value
+
+
+def _hyperparameter(x: object, where: str, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a number, got {x!r} of type {type(x).__name__}")
+    return float(x)
 
 
 def finite_number(x: object, where: str) -> float:

@@ -401,6 +401,14 @@ def test_invalid_hyperparameters_are_value_errors_that_name_them(
         make([Value(1.0)])
 
 
+def test_decay_rates_that_are_not_numbers_are_type_errors_that_name_them() -> None:
+    """betas and alpha given as text are refused by name, not by a failed comparison."""
+    with pytest.raises(TypeError, match=r"Adam: betas\[0\] must be a number, got '0\.9'"):
+        Adam([Value(1.0)], betas=("0.9", 0.999))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"RMSprop: alpha must be a number, got None"):
+        RMSprop([Value(1.0)], alpha=None)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("optimizer", [SGD, Adam, AdamW, RMSprop])
 def test_an_empty_params_list_is_a_value_error(optimizer: Callable[..., Optimizer]) -> None:
     """An optimizer with nothing to train is refused, suggesting model.parameters()."""
