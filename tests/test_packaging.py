@@ -30,3 +30,14 @@ def test_the_license_file_is_the_licence_pyproject_names() -> None:
     authors = re.search(r'^authors = \[\{ name = "(.+)" \}\]$', PYPROJECT, re.MULTILINE)
     assert authors is not None
     assert f"Copyright (c) {authors.group(1)}" in text
+
+
+def test_no_test_skips_itself_when_the_package_itself_fails_to_import() -> None:
+    """importorskip is for optional peers (torch, micrograd): a broken scalargrad must fail."""
+    skipping = [
+        f"{path.name}:{number}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"importorskip\(\s*[\"']scalargrad", line)
+    ]
+    assert skipping == []

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from scalargrad import Value
+from scalargrad import Value, nn
 from scalargrad.engine import dot, topological_order
 from scalargrad.viz import (
     GraphTooLargeError,
@@ -255,7 +255,6 @@ def test_a_graph_over_max_nodes_is_refused_with_what_to_do_instead() -> None:
 @pytest.mark.slow  # about 900 Values to lay out: seconds of Graphviz
 def test_one_samples_loss_through_the_standard_mlp_draws_under_the_default_limit() -> None:
     """MLP(2, [16, 16, 1]) on one sample: every node drawn, and it renders to PNG."""
-    nn = pytest.importorskip("scalargrad.nn")
     model = nn.MLP(2, [16, 16, 1], seed=0)
     loss = (model([0.5, -1.0]) - 1.0) ** 2
     loss.backward()

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 import scalargrad.viz
-from scalargrad import Value
+from scalargrad import Value, nn
 from scalargrad.viz import GraphTooLargeError, draw_mlp
 from scalargrad.viz.graph import NON_FINITE_FILL, format_number
 from scalargrad.viz.mlp import DEAD_FILL, NEGATIVE_EDGE, NON_FINITE_EDGE, POSITIVE_EDGE, ZERO_EDGE
@@ -143,7 +143,6 @@ def test_weight_labels_appear_for_small_networks_or_on_request() -> None:
 
 def test_the_real_mlp_is_drawn_with_its_parameter_names() -> None:
     """scalargrad.nn.MLP: tooltips carry the names nn gives ('L1.N0.w2'), after backward."""
-    nn = pytest.importorskip("scalargrad.nn")
     model = nn.MLP(2, [4, 3, 1], seed=0)
     model([0.5, -1.0]).backward()
     graph = draw_mlp(model, color_by="grad")
@@ -158,12 +157,22 @@ def test_the_real_mlp_is_drawn_with_its_parameter_names() -> None:
 
 def test_the_standard_mlp_renders_to_a_png() -> None:
     """MLP(2, [16, 16, 1]) as neurons: a PNG taller than wide, of readable size."""
-    nn = pytest.importorskip("scalargrad.nn")
     data = draw_mlp(nn.MLP(2, [16, 16, 1], seed=0)).pipe("png")
     image = Image.open(io.BytesIO(data))
     assert image.format == "PNG"
     width, height = image.size
     assert 300 < width < 3000 and 300 < height < 4000
+
+
+def test_each_column_is_drawn_top_down_in_order_however_many_edges_cross() -> None:
+    """64 inputs into 32 neurons: x0 to x63 and N0 to N31 from the top, under their captions."""
+    svg = draw_mlp(nn.MLP(64, [32, 10], seed=0)).pipe("svg").decode()
+    # dot writes each node as <title>id</title>, then its shapes, then its text at height y.
+    node_text = re.findall(r"<title>(\w+)</title>.*?<text [^>]*?y=\"([-\d.]+)\"", svg, re.S)
+    heights = {node: float(y) for node, y in node_text}
+    inputs = ["inputs", *(f"x{i}" for i in range(64))]
+    for column in (inputs, ["L0", *(f"L0N{j}" for j in range(32))]):
+        assert [heights[node] for node in column] == sorted(heights[node] for node in column)
 
 
 @pytest.mark.parametrize(
@@ -237,7 +246,6 @@ def test_every_private_function_in_viz_is_used() -> None:
 def model_with_a_dead_neuron() -> Any:
     """MLP(2, [3, 1]) whose neuron L0.N1 never fires on the input (1, 2): its ReLU
     passes no gradient, so all its parameters' gradients are 0 after backward."""
-    nn = pytest.importorskip("scalargrad.nn")
     model = nn.MLP(2, [3, 1], seed=0)
     dead = model.layers[0].neurons[1]
     for w in dead.w:
@@ -272,7 +280,6 @@ def test_colour_by_grad_marks_a_neuron_whose_gradients_are_all_zero_as_dead() ->
 
 def test_no_neuron_is_called_dead_before_backward_or_when_colouring_by_data() -> None:
     """Before backward() every gradient is 0: nothing is singled out; nor with 'data'."""
-    nn = pytest.importorskip("scalargrad.nn")
     assert "dead" not in draw_mlp(nn.MLP(2, [3, 1], seed=0), color_by="grad").source
     assert "dead" not in draw_mlp(model_with_a_dead_neuron(), color_by="data").source
 
@@ -280,7 +287,6 @@ def test_no_neuron_is_called_dead_before_backward_or_when_colouring_by_data() ->
 def test_each_layers_caption_gives_its_largest_gradient_so_vanishing_ones_show() -> None:
     """With the last layer's weights scaled by 1e-6 the first layer's gradients are about
     1e-6 times smaller; the captions show each layer's largest |grad|."""
-    nn = pytest.importorskip("scalargrad.nn")
     model = nn.MLP(2, [3, 3, 1], seed=1)
     for w in model.layers[2].neurons[0].w:
         w.data *= 1e-6

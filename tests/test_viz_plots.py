@@ -14,7 +14,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from scalargrad import Value, is_grad_enabled
+from scalargrad import Value, is_grad_enabled, nn
 from scalargrad.viz import plot_dataset, plot_decision_boundary, plot_loss
 
 
@@ -190,7 +190,6 @@ def test_several_outputs_predict_the_argmax() -> None:
 
 def test_the_real_mlp_draws_a_boundary(tmp_path: Path) -> None:
     """scalargrad.nn.MLP on a coarse mesh, saved as a PNG."""
-    nn = pytest.importorskip("scalargrad.nn")
     X, y = two_blobs()
     path = tmp_path / "boundary.png"
     figure = plot_decision_boundary(nn.MLP(2, [8, 1], seed=0), X, y, resolution=30, path=path)

@@ -12,7 +12,7 @@ from PIL import Image
 
 import scalargrad
 import scalargrad.viz.steps
-from scalargrad import Value
+from scalargrad import Value, nn
 from scalargrad.engine import gradients, topological_order
 from scalargrad.viz import (
     BeforeAfter,
@@ -132,7 +132,6 @@ def test_before_after_passes_drawing_options_through() -> None:
 
 def test_before_after_draws_a_neuron_expanded_on_request() -> None:
     """expand=True reaches both pictures: the dot becomes * and + nodes."""
-    nn = pytest.importorskip("scalargrad.nn")
     out = nn.MLP(2, [1], seed=0)([1.0, -1.0])
     pair = before_after(out, expand=True)
     for graph in pair:
@@ -165,7 +164,6 @@ def test_the_combined_picture_keeps_within_the_pixel_limit(
 @pytest.mark.slow
 def test_the_standard_mlps_before_and_after_is_at_most_25_megapixels() -> None:
     """MLP(2, [16, 16, 1]) on one sample: 190 Mpx before; now at most MAX_PIXELS."""
-    nn = pytest.importorskip("scalargrad.nn")
     out = nn.MLP(2, [16, 16, 1], seed=0)([0.5, -1.0])
     with pytest.warns(LargeGraphWarning):
         pair = before_after(out)

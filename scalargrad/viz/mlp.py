@@ -123,6 +123,7 @@ def draw_mlp(
         column.node("inputs", label=f"inputs ({nin})", shape="plaintext")
         for i, node_id in enumerate(previous):
             column.node(node_id, label=f"x{i}", shape="circle", width="0.45", fixedsize="true")
+        _keep_in_order(column, ["inputs", *previous])
 
     caption = "inputs"
     for layer_index, neurons in enumerate(layers):
@@ -154,6 +155,7 @@ def draw_mlp(
                     margin="0.05,0.02",
                     tooltip=_describe(bias, f"L{layer_index}.N{j}.b"),
                 )
+            _keep_in_order(column, [f"L{layer_index}", *ids])
         digraph.edge(caption, f"L{layer_index}", style="invis")
         caption = f"L{layer_index}"
         for node_id, neuron in zip(ids, neurons):
@@ -255,3 +257,10 @@ def _describe(p: Value, where: str) -> str:
     return escape_quoted(
         f"{name}: data {format_number(p.data)}, grad {format_number(_grad_float(p))}"
     )
+
+
+def _keep_in_order(column: Any, ids: list[str]) -> None:
+    """Draw a column's nodes in the order given: with many edges between two columns,
+    dot's crossing minimisation would otherwise rotate them (x58 above x0)."""
+    for upper, lower in zip(ids, ids[1:]):
+        column.edge(upper, lower, style="invis")
