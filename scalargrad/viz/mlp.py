@@ -7,6 +7,7 @@ each weight an edge, coloured by its sign, thicker when larger; each neuron with
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -262,5 +263,5 @@ def _describe(p: Value, where: str) -> str:
 def _keep_in_order(column: Any, ids: list[str]) -> None:
     """Draw a column's nodes in the order given: with many edges between two columns,
     dot's crossing minimisation would otherwise rotate them (x58 above x0)."""
-    for upper, lower in zip(ids, ids[1:]):
+    for upper, lower in itertools.pairwise(ids):
         column.edge(upper, lower, style="invis")
