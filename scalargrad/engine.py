@@ -368,6 +368,7 @@ def _refuse_stale_data(newest_first: list[Value]) -> None:
 
 
 _by_number = operator.attrgetter("_number")
+_INF = float("inf")
 _data_set_at_of = operator.attrgetter("_data_set_at")
 # While a walk runs, each node it reached holds its gradient so far in the slot
 # `_grad_so_far` (0.0 at any other time): adding into a slot is about twice as fast as
@@ -416,7 +417,14 @@ def _walk(root: Value, create_graph: bool) -> tuple[list[Value], list[Any]]:
                 if create_graph or type(node._made_by) is _HandMade:
                     _pass_on_shares(node, grad, create_graph)
                     continue
-                for parent, edge in zip(node._prev, node._local_grads):
+                local_grads = node._local_grads
+                # A zero gradient times finite edges adds nothing (an infinite or NaN
+                # edge would add NaN, so those are not skipped). In the lecture loop
+                # most edges are behind a zero: a sample past the hinge's margin, a
+                # relu that is off.
+                if grad == 0.0 and -_INF < builtins.sum(local_grads) < _INF:
+                    continue
+                for parent, edge in zip(node._prev, local_grads):
                     parent._grad_so_far += grad * edge  # the chain rule
         except BaseException:
             for node in newest_first:

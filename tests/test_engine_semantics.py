@@ -192,6 +192,25 @@ def test_results_too_large_for_a_float_raise_the_same_way_for_every_op() -> None
         Value(5e-324) ** -1
 
 
+@pytest.mark.parametrize("edge_maker", ["infinite", "nan"])
+def test_a_zero_gradient_times_an_infinite_or_nan_edge_is_nan_as_in_pytorch(
+    edge_maker: str,
+) -> None:
+    """Nodes whose gradient is 0 pass nothing on, unless an edge is inf or NaN: 0 * inf is NaN."""
+    x = Value(1e-308) if edge_maker == "infinite" else Value(2.0)
+    y = x**-1 if edge_maker == "infinite" else x * float("nan")  # an edge of -inf, or NaN
+    (y * 0.0).backward()
+    assert math.isnan(x.grad)
+
+
+def test_a_zero_gradient_passes_zero_on_through_finite_edges() -> None:
+    """Behind a relu that is off, every gradient is 0.0 (and the leaves keep theirs)."""
+    w, x = Value(3.0), Value(-2.0)
+    w.grad = 0.5
+    ((w * x).relu() + 1.0).backward()
+    assert (w.grad, x.grad) == (0.5, 0.0)
+
+
 def test_an_edge_too_steep_for_a_float_is_infinite_as_in_pytorch() -> None:
     """x ** -1 at 1e-308 is 1e308, but its slope -1e616 is not a float: -inf, not an error."""
     x = Value(1e-308)
