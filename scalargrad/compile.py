@@ -1321,7 +1321,7 @@ def source(root: Value, inputs: Sequence[Value] = ()) -> str:
 
 class TrainingStep:
     """fit's step, compiled: the model over a batch as matrices, the loss sample by
-    sample, the L2 penalty once; gradients written into the parameters' `.grad`.
+    sample, the L2 penalty once; the parameters' numbers and gradients as NumPy arrays.
 
     The model is traced on one sample. The loss is traced on one sample for each
     target value (a loss's Python may branch on the target, as hinge does), and
@@ -1349,7 +1349,7 @@ class TrainingStep:
         self.model, self.loss, self.penalty = model, loss, penalty
         self.parameters = list(parameters)
         self.checks_left = check_steps
-        self.row_of = {id(sample): i for i, sample in enumerate(samples)}
+        self.samples, self.targets = list(samples), list(targets)
         self.X = np.array([[v.data for v in sample] for sample in samples], dtype=float)
         inputs = [Value(x, label=f"x{i}") for i, x in enumerate(self.X[0].tolist())]
         example = model(inputs)
@@ -1396,21 +1396,29 @@ class TrainingStep:
                 trace([penalty()], [], self.parameters), self.layout, False
             )
 
-    def __call__(
-        self, batch: Sequence[Sequence[Value]], targets: Sequence[Any]
-    ) -> tuple[float, Any]:
-        """One step's loss and outputs (a row per sample); writes each parameter's `.grad`."""
+    def __call__(self, rows: Sequence[int], theta: Any) -> tuple[float, Any, Any]:
+        """The loss, the outputs (a row per sample) and d(loss)/d(theta) on the samples
+        number `rows`, the parameters' numbers in `theta` (see `read_parameters`); the
+        first calls (`check_steps`) are compared with the eager engine."""
         import numpy as np
 
-        rows = np.array([self.row_of[id(sample)] for sample in batch])
-        theta = np.array([p.data for p in self.theta_parameters])
-        loss, outputs, grad = self.loss_and_gradient(rows, theta)
-        for p, g in zip(self.theta_parameters, grad.tolist()):
-            p.grad = g
+        loss, outputs, grad = self.loss_and_gradient(np.asarray(rows), theta)
         if self.checks_left > 0:
             self.checks_left -= 1
-            self._compare_with_eager(batch, targets, loss)
-        return loss, outputs
+            self.write_parameters(theta, grad)
+            self._compare_with_eager(rows, loss, grad)
+        return loss, outputs, grad
+
+    def read_parameters(self) -> Any:
+        """The parameters' `.data` as one NumPy array, in the order of `theta_parameters`."""
+        import numpy as np
+
+        return np.array([p.data for p in self.theta_parameters], dtype=float)
+
+    def write_parameters(self, theta: Any, grad: Any) -> None:
+        """Set the parameters' `.data` and `.grad` from arrays ordered as `theta_parameters`."""
+        for p, data, g in zip(self.theta_parameters, theta.tolist(), grad.tolist()):
+            p.data, p.grad = data, g
 
     def loss_and_gradient(self, rows: Any, theta: Any) -> tuple[float, Any, Any]:
         """The loss, the outputs and d(loss)/d(theta) on samples number `rows`, all in
@@ -1465,16 +1473,15 @@ class TrainingStep:
         self._last_groups = (key, groups)
         return groups
 
-    def _compare_with_eager(
-        self, batch: Sequence[Sequence[Value]], targets: Sequence[Any], loss: float
-    ) -> None:
-        predictions = [self.model(list(sample)) for sample in batch]
-        eager = self.loss(predictions, list(targets))
+    def _compare_with_eager(self, rows: Sequence[int], loss: float, grad: Any) -> None:
+        predictions = [self.model(list(self.samples[i])) for i in rows]
+        eager = self.loss(predictions, [self.targets[i] for i in rows])
         if self.penalty is not None:
             eager = eager + self.penalty()
         grads = _eager_gradients(eager)
+        compiled = dict(zip(map(id, self.theta_parameters), grad.tolist()))
         checks = [("the loss", eager.data, loss)] + [
-            (f"d(loss)/d{p.label or k}", grads.get(id(p), 0.0), p.grad)
+            (f"d(loss)/d{p.label or k}", grads.get(id(p), 0.0), compiled[id(p)])
             for k, p in enumerate(self.parameters)
         ]
         for what, expected, got in checks:

@@ -334,6 +334,76 @@ def test_compiled_fit_follows_a_learning_rate_schedule() -> None:
     )
 
 
+def fit_both_ways(make_optimizer: Callable[[MLP], Any] | None = None, **options: Any) -> Any:
+    """Eager then compiled fit on one recipe: for each, the model, the optimizer and what
+    the callback saw of the parameters (.data and .grad) after each epoch."""
+    X, y = moons(24, noise=0.1)
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [6, 1], "tanh", seed=0)
+        optimizer = make_optimizer(model) if make_optimizer else "adam"
+        seen: list[list[tuple[float, float]]] = []
+
+        def look(model: MLP, history: Any) -> None:
+            seen.append([(p.data, p.grad) for p in model.parameters()])
+
+        fit(
+            model, X, y, loss="hinge", optimizer=optimizer, epochs=6, batch_size=8,
+            progress=False, compile=compiled, callback=look, every=2, **options,
+        )  # fmt: skip
+        runs.append((model, optimizer, seen))
+    return runs
+
+
+def test_compiled_fit_shows_callbacks_the_trained_parameters_and_last_gradients() -> None:
+    """The parameters' numbers live in an array during compiled fit; every callback
+    still sees each Value's trained .data and the last batch's .grad, as eagerly."""
+    (_, _, eager_seen), (_, _, compiled_seen) = fit_both_ways()
+    assert len(compiled_seen) == len(eager_seen) == 3
+    assert np.allclose(compiled_seen, eager_seen, rtol=1e-9, atol=1e-12)
+
+
+def test_compiled_fit_leaves_the_optimizer_state_as_eager_fit_does() -> None:
+    """An optimizer passed to compiled fit has its step count and running averages, in
+    its own lists, as after eager fit: training can go on with it either way."""
+
+    def adam(model: MLP) -> Any:
+        return scalargrad.optim.Adam(model.parameters(), lr=0.05)
+
+    (_, eager, _), (_, compiled, _) = fit_both_ways(adam)
+    assert compiled.steps_taken == eager.steps_taken == 18
+    for name in ("first_moments", "second_moments"):
+        assert isinstance(getattr(compiled, name), list)
+        assert np.allclose(getattr(compiled, name), getattr(eager, name), rtol=1e-9, atol=1e-15)
+
+
+def test_compiled_fit_steps_an_optimizer_of_ones_own_through_the_values() -> None:
+    """An optimizer with step() and zero_grad() of its own (or a subclass with its own
+    update rule) sees .grad and moves .data on the Values, compiled as eagerly."""
+
+    class HalfSteps:
+        def __init__(self, params: list[Value]) -> None:
+            self.params = params
+
+        def step(self) -> None:
+            for p in self.params:
+                p.data -= 0.05 * p.grad
+
+        def zero_grad(self) -> None:
+            for p in self.params:
+                p.grad = 0.0
+
+    class SignSGD(scalargrad.optim.SGD):
+        def _update(self, i: int, data: float, grad: float, lr: float) -> float:
+            return data - lr * math.copysign(1.0, grad)
+
+    assert not SignSGD([Value(1.0)]).steps_arrays
+    for make in (lambda m: HalfSteps(m.parameters()), lambda m: SignSGD(m.parameters(), lr=0.01)):
+        (eager_model, _, _), (compiled_model, _, _) = fit_both_ways(make)
+        eager_data = [p.data for p in eager_model.parameters()]
+        assert np.allclose([p.data for p in compiled_model.parameters()], eager_data, rtol=1e-9)
+
+
 def test_compiled_fit_refuses_a_loss_that_is_not_a_mean_over_samples() -> None:
     """A loss summing over samples cannot be compiled per sample: the first step says so."""
     X, y = moons(12, noise=0.1)
