@@ -139,18 +139,18 @@ def fit(
     try:
         for epoch in range(epochs):
             start = time.perf_counter()
-            # Compiled training takes its batches as row numbers, in the same order.
-            data = samples if compiled is None else list(range(len(samples)))
+            # Compiled training takes its batches as row numbers (None: all), in the same order.
             if batch_size is None:
-                epoch_batches: Any = [(data, targets)]
+                epoch_batches: Any = [(samples if compiled is None else None, targets)]
             else:
+                data = samples if compiled is None else list(range(len(samples)))
                 epoch_batches = batches(data, targets, batch_size, shuffle, seed=seed + epoch)
             total_loss = 0.0
             correct = 0
             for batch_inputs, batch_targets in epoch_batches:
                 if compiled is not None:
                     loss_value, scores = compiled.step(batch_inputs)
-                    total_loss += loss_value * len(batch_inputs)
+                    total_loss += loss_value * len(batch_targets)
                     if is_labelled:
                         correct += _count_correct_scores(scores.tolist(), batch_targets, threshold)
                     continue
@@ -248,7 +248,7 @@ class _CompiledTraining:
 
         return update
 
-    def step(self, rows: list[int]) -> tuple[float, Any]:
+    def step(self, rows: list[int] | None) -> tuple[float, Any]:
         """One batch: its loss and outputs (before the update), then the update."""
         loss, outputs, self.grad = self.step_program(rows, self.theta)
         self.theta = self.update(self.theta, self.grad)

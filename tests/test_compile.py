@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import scalargrad
 from scalargrad import MLP, Value, dot, gradients, losses, no_grad
 from scalargrad import sum as value_sum
-from scalargrad.compile import TraceMismatchError, compile, source
+from scalargrad.compile import TraceMismatchError, TrainingStep, compile, source
 from scalargrad.data import moons
 from scalargrad.ops import FUSED_OPS, OPS
 from scalargrad.optim import linear
@@ -334,6 +334,21 @@ def test_compiled_fit_follows_a_learning_rate_schedule() -> None:
     )
 
 
+def test_cross_entropy_over_many_classes_is_one_loss_program_picking_the_target_logit() -> None:
+    """The loss graphs of the classes differ only in which logit they subtract: one
+    program takes them all, that logit picked per sample, and trains as eagerly."""
+    X, _ = moons(24, noise=0.1)  # as compare_fits trains on
+    y = [i % 4 for i in range(len(X))]
+    model = MLP(2, [5, 4], "tanh", seed=0)
+    samples = [[Value(v) for v in row] for row in X]
+    step = TrainingStep(model, samples, y, model.parameters(), losses.cross_entropy)
+    assert len(step.heads) == 1
+    assert "X[:, 4:5]" in step.heads[0].source  # the picked logit, after the four
+    compare_fits(
+        lambda: (MLP(2, [5, 4], "tanh", seed=0), y), loss="cross_entropy", epochs=20, batch_size=7
+    )
+
+
 def fit_both_ways(make_optimizer: Callable[[MLP], Any] | None = None, **options: Any) -> Any:
     """Eager then compiled fit on one recipe: for each, the model, the optimizer and what
     the callback saw of the parameters (.data and .grad) after each epoch."""
@@ -344,7 +359,7 @@ def fit_both_ways(make_optimizer: Callable[[MLP], Any] | None = None, **options:
         optimizer = make_optimizer(model) if make_optimizer else "adam"
         seen: list[list[tuple[float, float]]] = []
 
-        def look(model: MLP, history: Any) -> None:
+        def look(model: MLP, history: Any, seen: list[Any] = seen) -> None:
             seen.append([(p.data, p.grad) for p in model.parameters()])
 
         fit(
