@@ -752,7 +752,7 @@ def _numpy_program(emitter: _Emitter) -> str:
         elif nodes[first].kind == "parameter":
             add_to_parameters([emitter.theta_of[p] for p in parents], share, ".sum(axis=0)")
         elif nodes[first].kind == "op":
-            add_to_shared(first, f"np.sum({share})")
+            add_to_shared(first, f"{share}.sum()" if share.isidentifier() else f"({share}).sum()")
 
     # Nodes that are the same for every sample (made from parameters and constants
     # only, as an L2 penalty is) are computed once, as numbers.
@@ -869,8 +869,11 @@ def _emit_shared_backward(emitter: _Emitter, i: int, operand: Any, contribute: A
     op = node.op
     if isinstance(op, FusedOp) and op.name == "dot" and _dot_over_parameters(emitter, node):
         ws, xs = _pairs_in_theta_order(emitter, node)
-        contribute(ws, f"{grad} * {operand(xs)[0]}", True)
-        contribute(xs, f"{grad} * {operand(ws)[0]}", True)
+        if ws == xs:  # p . p, a sum of squares: both edges reach p, one line adds both
+            contribute(ws, f"(2.0 * {grad}) * {operand(xs)[0]}", True)
+        else:
+            contribute(ws, f"{grad} * {operand(xs)[0]}", True)
+            contribute(xs, f"{grad} * {operand(ws)[0]}", True)
         if len(node.parents) % 2:
             contribute([node.parents[-1]], grad)
         return
@@ -1400,6 +1403,7 @@ class TrainingStep:
         ]
         self._last_groups: tuple[Any, list[_HeadRows]] | None = None
         self.penalty_program = None
+        self.penalty_seed = np.ones((1, 1))  # d(loss)/d(penalty), an array the code sums
         if penalty is not None:
             self.penalty_program = BatchProgram(
                 trace([penalty()], [], self.parameters), self.layout, False
@@ -1462,12 +1466,12 @@ class TrainingStep:
                 if d_outputs is None:
                     d_outputs = np.empty_like(outputs)
                 d_outputs[group.samples] = d_head
-            total += float(np.sum(losses))
-        loss = total * (1.0 / len(X))
+            total += losses.sum()
+        loss = float(total) * (1.0 / len(X))
         self.model_program.backward(saved, d_outputs, grad)
         if self.penalty_program is not None:
             value, penalty_saved = self.penalty_program.forward(X[:0], theta)
-            self.penalty_program.backward(penalty_saved, 1.0, grad)
+            self.penalty_program.backward(penalty_saved, self.penalty_seed, grad)
             loss = loss + float(value)
         return loss, outputs, grad
 
