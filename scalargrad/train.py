@@ -152,7 +152,7 @@ def fit(
                     loss_value, scores = compiled.step(batch_inputs)
                     total_loss += loss_value * len(batch_targets)
                     if is_labelled:
-                        correct += _count_correct_scores(scores.tolist(), batch_targets, threshold)
+                        correct += _count_correct_scores(scores, batch_targets, threshold)
                     continue
                 outputs = [model(sample) for sample in batch_inputs]
                 batch_loss = loss_function(outputs, batch_targets)
@@ -330,8 +330,7 @@ def _class_of(target: Any, nout: int) -> int:
 def _predicted_class(output: Value | list[Value], threshold: float) -> int:
     if isinstance(output, Value):
         return 1 if output.data > threshold else 0
-    scores = [v.data for v in output]
-    return scores.index(max(scores))
+    return _predicted_class_of([v.data for v in output])
 
 
 def _count_correct(outputs: list[Any], targets: list[Any], threshold: float) -> int:
@@ -340,11 +339,19 @@ def _count_correct(outputs: list[Any], targets: list[Any], threshold: float) -> 
     return sum(_predicted_class(out, threshold) == t for out, t in zip(outputs, targets))
 
 
-def _count_correct_scores(scores: list[list[float]], targets: list[Any], threshold: float) -> int:
-    """`_count_correct` for outputs given as numbers, a row of scores per sample."""
-    if len(scores[0]) == 1:
-        return sum((row[0] > threshold) == (t > 0) for row, t in zip(scores, targets))
-    return sum(row.index(max(row)) == t for row, t in zip(scores, targets))
+def _count_correct_scores(scores: Any, targets: list[Any], threshold: float) -> int:
+    """`_count_correct` for outputs given as a NumPy array, a row of scores per sample."""
+    import numpy as np
+
+    if scores.shape[1] == 1:
+        return int(np.count_nonzero((scores[:, 0] > threshold) == (np.asarray(targets) > 0)))
+    if np.isnan(scores).any():  # argmax takes NaN for the largest; Python's max does not
+        return sum(_predicted_class_of(row) == t for row, t in zip(scores.tolist(), targets))
+    return int(np.count_nonzero(scores.argmax(axis=1) == np.asarray(targets)))
+
+
+def _predicted_class_of(scores: list[float]) -> int:
+    return scores.index(max(scores))
 
 
 # ---- choosing the loss and the optimizer ----------------------------------------------

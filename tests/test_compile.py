@@ -349,6 +349,20 @@ def test_cross_entropy_over_many_classes_is_one_loss_program_picking_the_target_
     )
 
 
+def test_compiled_fit_counts_correct_predictions_as_eager_fit_does_even_with_nan() -> None:
+    """Scores counted as arrays predict the classes eager fit predicts, NaN rows too
+    (argmax would take the NaN for the largest score; Python's max does not)."""
+    from scalargrad.train import _count_correct, _count_correct_scores
+
+    rows = [[1.0, math.nan, 2.0], [math.nan, 3.0, 1.0], [0.5, 0.2, 0.1], [0.1, 0.1, 0.0]]
+    targets = [2, 0, 0, 1]
+    eager = _count_correct([[Value(x) for x in row] for row in rows], targets, 0.0)
+    assert _count_correct_scores(np.array(rows), targets, 0.0) == eager == 3
+    one_output = [[0.3], [-0.2], [math.nan], [0.0]]
+    eager = _count_correct([Value(row[0]) for row in one_output], [1, 0, 0, -1], 0.0)
+    assert _count_correct_scores(np.array(one_output), [1, 0, 0, -1], 0.0) == eager == 4
+
+
 def fit_both_ways(make_optimizer: Callable[[MLP], Any] | None = None, **options: Any) -> Any:
     """Eager then compiled fit on one recipe: for each, the model, the optimizer and what
     the callback saw of the parameters (.data and .grad) after each epoch."""
