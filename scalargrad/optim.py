@@ -40,7 +40,8 @@ class Optimizer:
     """
 
     default_lr: ClassVar[float]
-    # The per-parameter lists `_update` reads and writes at index i (a running average...).
+    # Names of the per-parameter lists `_update` reads and writes at index i (velocities,
+    # running averages): `stepping_arrays` holds them as arrays meanwhile.
     _state: ClassVar[tuple[str, ...]] = ()
     params: list[Value]
     lr: LearningRate
@@ -114,8 +115,9 @@ class Optimizer:
     @property
     def steps_arrays(self) -> bool:
         """Whether `stepping_arrays` can run this optimizer: the package's own update
-        rules are written to run unchanged on NumPy arrays; a subclass's may not be."""
-        return type(self)._update in _ARRAY_UPDATES
+        rules are written to run unchanged on NumPy arrays; a subclass's own `_update`
+        or `step` may not be."""
+        return type(self)._update in _ARRAY_UPDATES and type(self).step is Optimizer.step
 
     @contextmanager
     def stepping_arrays(self, params: Sequence[Value]) -> Iterator[Callable[[Any, Any], Any]]:
@@ -136,7 +138,7 @@ class Optimizer:
         lists = {name: getattr(self, name) for name in self._state}
         for name, values in lists.items():
             setattr(self, name, np.array(values, dtype=float)[index])
-        everything = slice(None)
+        everything = slice(None)  # `_update` indexes the state with it: every parameter
 
         def step(data: Any, grad: Any) -> Any:
             lr = self.current_lr()

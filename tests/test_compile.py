@@ -408,7 +408,7 @@ def test_compiled_fit_leaves_the_optimizer_state_as_eager_fit_does() -> None:
 
 def test_compiled_fit_steps_an_optimizer_of_ones_own_through_the_values() -> None:
     """An optimizer with step() and zero_grad() of its own (or a subclass with its own
-    update rule) sees .grad and moves .data on the Values, compiled as eagerly."""
+    update rule or step) sees .grad and moves .data on the Values, compiled as eagerly."""
 
     class HalfSteps:
         def __init__(self, params: list[Value]) -> None:
@@ -426,8 +426,19 @@ def test_compiled_fit_steps_an_optimizer_of_ones_own_through_the_values() -> Non
         def _update(self, i: int, data: float, grad: float, lr: float) -> float:
             return data - lr * math.copysign(1.0, grad)
 
+    class ClippedSGD(scalargrad.optim.SGD):
+        def step(self) -> None:
+            for p in self.params:
+                p.grad = max(-0.1, min(0.1, p.grad))
+            super().step()
+
     assert not SignSGD([Value(1.0)]).steps_arrays
-    for make in (lambda m: HalfSteps(m.parameters()), lambda m: SignSGD(m.parameters(), lr=0.01)):
+    assert not ClippedSGD([Value(1.0)]).steps_arrays
+    for make in (
+        lambda m: HalfSteps(m.parameters()),
+        lambda m: SignSGD(m.parameters(), lr=0.01),
+        lambda m: ClippedSGD(m.parameters(), lr=0.5),
+    ):
         (eager_model, _, _), (compiled_model, _, _) = fit_both_ways(make)
         eager_data = [p.data for p in eager_model.parameters()]
         assert np.allclose([p.data for p in compiled_model.parameters()], eager_data, rtol=1e-9)
