@@ -1552,8 +1552,9 @@ def _shape(graph: Graph) -> Any:
 
 
 def _with_picked_inputs(graph: Graph, picked: list[int]) -> Graph:
-    """`graph` with its edges from inputs number `picked` (counted as `_input_reads`
-    counts them) reading new inputs instead, appended after the others, one per edge."""
+    """`graph` with its edges from inputs number `picked` (edges counted as `_input_reads`
+    counts them) each reading a new input of its own: the last inputs, whose leaves
+    are the first nodes."""
     if not picked:
         return graph
     inputs = {i for i in graph.inputs if i is not None}
