@@ -12,12 +12,15 @@ on the standard workload: moons(100, noise=0.1), MLP(2, [16, 16, 1]), hinge loss
   - the compiled batch step alone: `TrainingStep.loss_and_gradient` on a NumPy
     array of parameters, and the SGD update on that array;
   - PyTorch, vectorised (one thread), and JAX, the whole step jitted: the same
-    matrix formulation written by hand, float64, the update included;
+    matrix formulation written by hand, float64, the update included. The batch
+    step and JAX take turns, ten steps at a time, so that both meet the same load
+    (PyTorch between them would slow whichever comes after it);
   - micrograd (the PyPI package), on the same scalar graph.
 
 Then MLP(64, [32, 10]) with softmax cross-entropy over 1,000 samples in 10 classes,
-shuffled batches of 32: seconds per epoch, compiled batch step against vectorised
-PyTorch; and the time to trace and compile, with the step after which it has paid.
+shuffled batches of 32: seconds per epoch of `fit(..., compile=True)` (the code a
+user writes), of the compiled batch step alone and of vectorised PyTorch, taking
+turns; and the time to trace and compile, with the step after which it has paid.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from scalargrad.data import batches, moons
 from scalargrad.optim import linear
 
 STEPS = 100
+ROUND = 10  # steps (epochs, for the wide model) of one engine before the next one's
 L2 = 1e-4
 schedule = linear(1.0, 0.1, STEPS)
 
@@ -46,9 +50,9 @@ def median_ms(seconds: list[float]) -> float:
     return statistics.median(seconds) * 1000.0
 
 
-def timed_steps(step: Callable[[int], None], steps: int) -> list[float]:
+def timed_steps(step: Callable[[int], None], steps: int, first: int = 0) -> list[float]:
     seconds = []
-    for k in range(steps):
+    for k in range(first, first + steps):
         start = time.perf_counter()
         step(k)
         seconds.append(time.perf_counter() - start)
@@ -84,17 +88,30 @@ def training_step() -> tuple[TrainingStep, float]:
     return step, time.perf_counter() - start
 
 
-def compiled_batch(steps: int) -> list[float]:
+def side_by_side(steppers: dict[str, Callable[[int], None] | None], steps: int) -> dict[str, Any]:
+    """Step each engine in turn, ROUND steps at a time, until each has taken `steps`:
+    all meet the same load on a shared machine (one engine run after another would
+    each meet another moment's). Each engine's seconds per step; None if missing."""
+    seconds: dict[str, Any] = {
+        name: (None if one is None else []) for name, one in steppers.items()
+    }
+    for start in range(0, steps, ROUND):
+        for name, one in steppers.items():
+            if one is not None:
+                seconds[name] += timed_steps(one, min(ROUND, steps - start), start)
+    return seconds
+
+
+def compiled_batch() -> Callable[[int], None]:
     step, _ = training_step()
-    theta = np.array([p.data for p in step.theta_parameters])
-    rows = np.arange(len(step.X))
+    theta = step.read_parameters()
 
     def one(k: int) -> None:
         nonlocal theta
-        _, _, grad = step.loss_and_gradient(rows, theta)
+        _, _, grad = step.loss_and_gradient(None, theta)
         theta = theta - schedule(k) * grad
 
-    return timed_steps(one, steps)
+    return one
 
 
 def compiled_scalar(steps: int) -> tuple[list[float], float]:
@@ -131,7 +148,7 @@ def initial_layers() -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-def torch_vectorised(steps: int) -> list[float]:
+def torch_vectorised() -> Callable[[int], None]:
     import torch
 
     torch.set_num_threads(1)
@@ -156,10 +173,10 @@ def torch_vectorised(steps: int) -> list[float]:
             for p in params:
                 p -= schedule(k) * p.grad
 
-    return timed_steps(one, steps)
+    return one
 
 
-def jax_jitted(steps: int) -> list[float] | None:
+def jax_jitted() -> Callable[[int], None] | None:
     try:
         import jax
         import jax.numpy as jnp
@@ -189,7 +206,7 @@ def jax_jitted(steps: int) -> list[float] | None:
         nonlocal params
         params = jax.block_until_ready(step(params, schedule(k)))
 
-    return timed_steps(one, steps)
+    return one
 
 
 def micrograd(steps: int) -> list[float] | None:
@@ -220,23 +237,36 @@ def epoch_batches(n: int, epoch: int) -> list[list[int]]:
     return [rows for rows, _ in batches(order, order, 32, shuffle=True, seed=epoch)]
 
 
-def wide_compiled(epochs: int) -> list[float]:
+def wide_compiled() -> Callable[[int], None]:
+    """An epoch of the compiled batch step alone, SGD on its NumPy array of parameters."""
     X, y = blobs()
     model = MLP(64, [32, 10], seed=0)
     samples = [[Value(v) for v in row] for row in X]
     step = TrainingStep(model, samples, y, model.parameters(), losses.cross_entropy)
-    theta = np.array([p.data for p in step.theta_parameters])
-    seconds = []
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        for rows in epoch_batches(len(X), epoch):
+    theta = step.read_parameters()
+
+    def epoch(k: int) -> None:
+        nonlocal theta
+        for rows in epoch_batches(len(X), k):
             _, _, grad = step.loss_and_gradient(np.array(rows), theta)
             theta = theta - 0.1 * grad
-        seconds.append(time.perf_counter() - start)
-    return seconds
+
+    return epoch
 
 
-def wide_torch(epochs: int) -> list[float]:
+def wide_fit(epochs: int) -> list[float]:
+    """Seconds per epoch of the code a user writes: fit(..., compile=True), as its
+    History measures them (tracing and the check of the first step come before)."""
+    X, y = blobs()
+    model = MLP(64, [32, 10], seed=0)
+    history = fit(
+        model, X, y, loss="cross_entropy", lr=0.1, batch_size=32, epochs=epochs,
+        progress=False, compile=True,
+    )  # fmt: skip
+    return history.seconds[1:]  # the first epoch's first step is checked against eager
+
+
+def wide_torch() -> Callable[[int], None]:
     import torch
 
     torch.set_num_threads(1)
@@ -249,10 +279,9 @@ def wide_torch(epochs: int) -> list[float]:
         for layer in model.layers
         for a in ([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons])
     ]
-    seconds = []
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        for rows in epoch_batches(len(X), epoch):
+
+    def epoch(k: int) -> None:
+        for rows in epoch_batches(len(X), k):
             index = torch.tensor(rows)
             W1, b1, W2, b2 = params
             h = torch.relu(inputs[index] @ W1.T + b1)
@@ -263,7 +292,19 @@ def wide_torch(epochs: int) -> list[float]:
             with torch.no_grad():
                 for p in params:
                     p -= 0.1 * p.grad
-        seconds.append(time.perf_counter() - start)
+
+    return epoch
+
+
+def wide_side_by_side(epochs: int) -> dict[str, list[float]]:
+    """Seconds per epoch of each: fit(compile=True) runs in rounds of 2 epochs (the
+    first, with the checked step, not counted), the others in between."""
+    steppers = {"compiled": wide_compiled(), "torch": wide_torch()}
+    seconds: dict[str, list[float]] = {"fit": [], "compiled": [], "torch": []}
+    for start in range(epochs):
+        seconds["fit"] += wide_fit(2)
+        for name, epoch in steppers.items():
+            seconds[name] += timed_steps(epoch, 1, start)
     return seconds
 
 
@@ -281,18 +322,20 @@ def main() -> None:
     )
     scalar_seconds, scalar_compile = compiled_scalar(STEPS)
     _, seconds_to_compile = training_step()
+    compared = side_by_side({"batch": compiled_batch(), "jax": jax_jitted()}, STEPS)
     rows: list[tuple[str, list[float] | None]] = [
         ("scalargrad fit (eager)", eager_fit(args.eager_steps, compiled=False)),
         ("scalargrad fit(compile=True)", eager_fit(STEPS, compiled=True)),
         ("compiled scalar code (floats)", scalar_seconds),
-        ("compiled batch step (NumPy)", compiled_batch(STEPS)),
-        ("PyTorch, vectorised, 1 thread", torch_vectorised(STEPS)),
-        ("JAX, whole step jitted", jax_jitted(STEPS)),
+        ("compiled batch step (NumPy)", compared["batch"]),
+        ("PyTorch, vectorised, 1 thread", timed_steps(torch_vectorised(), STEPS)),
+        ("JAX, whole step jitted", compared["jax"]),
         ("micrograd", micrograd(args.micrograd_steps)),
     ]
     for name, seconds in rows:
         figure = "not installed" if seconds is None else f"{median_ms(seconds):10.3f} ms"
         print(f"  {name:32s} {figure}")
+    print(f"  (the batch step and JAX taken in turns, {ROUND} steps at a time)")
     eager_ms = median_ms(rows[0][1] or [])
     batch_ms = median_ms(rows[3][1] or [])
     paid = seconds_to_compile * 1000.0 / (eager_ms - batch_ms)
@@ -306,9 +349,14 @@ def main() -> None:
         print(f"  compiled batch step is {verdict} than JAX's jitted step in this run")
 
     print("MLP(64, [32, 10]), cross-entropy, 1,000 samples, batches of 32; median s per epoch")
-    compiled_epochs, torch_epochs = wide_compiled(5), wide_torch(5)
-    print(f"  {'compiled batch step (NumPy)':32s} {statistics.median(compiled_epochs):10.4f} s")
-    print(f"  {'PyTorch, vectorised, 1 thread':32s} {statistics.median(torch_epochs):10.4f} s")
+    wide = wide_side_by_side(5)
+    for name, key in (
+        ("fit(compile=True)", "fit"),
+        ("compiled batch step (NumPy)", "compiled"),
+        ("PyTorch, vectorised, 1 thread", "torch"),
+    ):
+        print(f"  {name:32s} {statistics.median(wide[key]):10.4f} s")
+    print("  (in turns, an epoch at a time; fit's epochs as its History times them)")
 
 
 if __name__ == "__main__":

@@ -752,7 +752,7 @@ def _numpy_program(emitter: _Emitter) -> str:
         elif nodes[first].kind == "parameter":
             add_to_parameters([emitter.theta_of[p] for p in parents], share, ".sum(axis=0)")
         elif nodes[first].kind == "op":
-            add_to_shared(first, f"np.sum({share})")
+            add_to_shared(first, f"{share}.sum()" if share.isidentifier() else f"({share}).sum()")
 
     # Nodes that are the same for every sample (made from parameters and constants
     # only, as an L2 penalty is) are computed once, as numbers.
@@ -869,8 +869,11 @@ def _emit_shared_backward(emitter: _Emitter, i: int, operand: Any, contribute: A
     op = node.op
     if isinstance(op, FusedOp) and op.name == "dot" and _dot_over_parameters(emitter, node):
         ws, xs = _pairs_in_theta_order(emitter, node)
-        contribute(ws, f"{grad} * {operand(xs)[0]}", True)
-        contribute(xs, f"{grad} * {operand(ws)[0]}", True)
+        if ws == xs:  # p . p, a sum of squares: both edges reach p, one line adds both
+            contribute(ws, f"(2.0 * {grad}) * {operand(xs)[0]}", True)
+        else:
+            contribute(ws, f"{grad} * {operand(xs)[0]}", True)
+            contribute(xs, f"{grad} * {operand(ws)[0]}", True)
         if len(node.parents) % 2:
             contribute([node.parents[-1]], grad)
         return
@@ -1321,7 +1324,7 @@ def source(root: Value, inputs: Sequence[Value] = ()) -> str:
 
 class TrainingStep:
     """fit's step, compiled: the model over a batch as matrices, the loss sample by
-    sample, the L2 penalty once; gradients written into the parameters' `.grad`.
+    sample, the L2 penalty once; the parameters' numbers and gradients as NumPy arrays.
 
     The model is traced on one sample. The loss is traced on one sample for each
     target value (a loss's Python may branch on the target, as hinge does), and
@@ -1349,7 +1352,7 @@ class TrainingStep:
         self.model, self.loss, self.penalty = model, loss, penalty
         self.parameters = list(parameters)
         self.checks_left = check_steps
-        self.row_of = {id(sample): i for i, sample in enumerate(samples)}
+        self.samples, self.targets = list(samples), list(targets)
         self.X = np.array([[v.data for v in sample] for sample in samples], dtype=float)
         inputs = [Value(x, label=f"x{i}") for i, x in enumerate(self.X[0].tolist())]
         example = model(inputs)
@@ -1361,120 +1364,155 @@ class TrainingStep:
         self.theta_parameters = [self.parameters[k] for k in self.layout.order]
 
         self.heads: list[BatchProgram] = []
-        head_of: dict[Any, tuple[int, list[float]]] = {}
-        structures: dict[Any, tuple[int, Graph]] = {}
+        # Per target: its loss program, the numbers in it, and which outputs it reads.
+        head_of: dict[Any, tuple[int, list[float], list[int]]] = {}
+        shapes: dict[Any, tuple[int, Graph]] = {}
         example_outputs = [v.data for v in outputs]
         for target in dict.fromkeys(targets):
             leaves = [Value(x, label=f"o{i}") for i, x in enumerate(example_outputs)]
             predictions = leaves[0] if self.n_outputs == 1 else leaves
             head = trace([loss([predictions], [target])], leaves, self.parameters)
-            key = head.structure()
-            if key not in structures:
-                structures[key] = (len(structures), head)
-            group = structures[key][0]
+            key = _shape(head)
+            if key not in shapes:
+                shapes[key] = (len(shapes), head)
             constants = [i for i, n in enumerate(head.nodes) if n.kind == "constant"]
-            head_of[target] = (group, [head.nodes[i].data for i in constants])
-        # Within a group, a number that differs between targets is read per sample.
+            numbers = [head.nodes[i].data for i in constants]
+            head_of[target] = (shapes[key][0], numbers, _input_reads(head))
+        # Within a group, a number that differs between targets is read per sample, and
+        # so is an output read in one place that differs between targets (the logit of
+        # the target class in cross_entropy): it is picked per sample, an extra column.
         self.extra_columns: list[list[int]] = []
-        numbers_by_group: dict[int, list[list[float]]] = {}
-        for group, numbers in head_of.values():
-            numbers_by_group.setdefault(group, []).append(numbers)
-        for group, head in structures.values():
-            rows = numbers_by_group[group]
-            varying = [k for k in range(len(rows[0])) if len({r[k] for r in rows}) > 1]
-            self.extra_columns.append(varying)
-            self.heads.append(BatchProgram(_with_inputs(head, varying), self.layout, True))
+        self.picked_reads: list[list[int]] = []
+        for group, head in shapes.values():
+            members = [(numbers, reads) for g, numbers, reads in head_of.values() if g == group]
+            numbers, reads = members[0]
+            constants = [k for k in range(len(numbers)) if len({m[0][k] for m in members}) > 1]
+            picked = [k for k in range(len(reads)) if len({m[1][k] for m in members}) > 1]
+            self.extra_columns.append(constants)
+            self.picked_reads.append(picked)
+            graph = _with_inputs(_with_picked_inputs(head, picked), constants)
+            self.heads.append(BatchProgram(graph, self.layout, True))
         self.group = np.array([head_of[t][0] for t in targets])
         self.per_sample_numbers = [
             np.array([[head_of[t][1][k] for k in varying] for t in targets])
             for varying in self.extra_columns
         ]
-        self._last_groups: tuple[bytes, list[tuple[int, Any, Any, Any]]] | None = None
+        self.per_sample_picks = [
+            np.array([[head_of[t][2][k] for k in picked] for t in targets], dtype=np.intp)
+            for picked in self.picked_reads
+        ]
+        self._last_groups: tuple[Any, list[_HeadRows]] | None = None
         self.penalty_program = None
+        self.penalty_seed = np.ones((1, 1))  # d(loss)/d(penalty), an array the code sums
         if penalty is not None:
             self.penalty_program = BatchProgram(
                 trace([penalty()], [], self.parameters), self.layout, False
             )
 
-    def __call__(
-        self, batch: Sequence[Sequence[Value]], targets: Sequence[Any]
-    ) -> tuple[float, Any]:
-        """One step's loss and outputs (a row per sample); writes each parameter's `.grad`."""
+    def __call__(self, rows: Sequence[int] | None, theta: Any) -> tuple[float, Any, Any]:
+        """The loss, the outputs (a row per sample) and d(loss)/d(theta) on the samples
+        number `rows` (None: all, in order), the parameters' numbers in `theta` (see
+        `read_parameters`); the first calls (`check_steps`) are compared with eager."""
         import numpy as np
 
-        rows = np.array([self.row_of[id(sample)] for sample in batch])
-        theta = np.array([p.data for p in self.theta_parameters])
-        loss, outputs, grad = self.loss_and_gradient(rows, theta)
-        for p, g in zip(self.theta_parameters, grad.tolist()):
-            p.grad = g
+        chosen = None if rows is None else np.asarray(rows)
+        loss, outputs, grad = self.loss_and_gradient(chosen, theta)
         if self.checks_left > 0:
             self.checks_left -= 1
-            self._compare_with_eager(batch, targets, loss)
-        return loss, outputs
+            self.write_parameters(theta, grad)
+            self._compare_with_eager(range(len(self.X)) if rows is None else rows, loss, grad)
+        return loss, outputs, grad
 
-    def loss_and_gradient(self, rows: Any, theta: Any) -> tuple[float, Any, Any]:
-        """The loss, the outputs and d(loss)/d(theta) on samples number `rows`, all in
-        NumPy: `theta` holds the parameters in the order of `theta_parameters`."""
+    def read_parameters(self) -> Any:
+        """The parameters' `.data` as one NumPy array, in the order of `theta_parameters`."""
         import numpy as np
 
+        return np.array([p.data for p in self.theta_parameters], dtype=float)
+
+    def write_parameters(self, theta: Any, grad: Any) -> None:
+        """Set the parameters' `.data` and `.grad` from arrays ordered as `theta_parameters`."""
+        for p, data, g in zip(self.theta_parameters, theta.tolist(), grad.tolist()):
+            p.data, p.grad = data, g
+
+    def loss_and_gradient(self, rows: Any, theta: Any) -> tuple[float, Any, Any]:
+        """The loss, the outputs and d(loss)/d(theta) on samples number `rows` (an array,
+        or None for all), all in NumPy: `theta` holds the parameters in the order of
+        `theta_parameters`."""
+        import numpy as np
+
+        X = self.X if rows is None else self.X[rows]
         grad = np.zeros_like(theta)
-        n = len(rows)
-        outputs, saved = self.model_program.forward(self.X[rows], theta)
-        if len(self.heads) == 1 and not self.extra_columns[0]:  # one program for every sample
-            losses, head_saved = self.heads[0].forward(outputs, theta)
-            seed = np.full((n, 1), 1.0 / n)
-            d_outputs = self.heads[0].backward(head_saved, seed, grad)[:, : self.n_outputs]
-            total = float(np.sum(losses))
-        else:
-            d_outputs = np.empty_like(outputs)
-            total = 0.0
-            for g, chosen, numbers, seed in self._groups(rows):
-                head_inputs = outputs[chosen]
-                if numbers is not None:
-                    head_inputs = np.hstack([head_inputs, numbers])
-                losses, head_saved = self.heads[g].forward(head_inputs, theta)
-                d_head = self.heads[g].backward(head_saved, seed, grad)
-                d_outputs[chosen] = d_head[:, : self.n_outputs]
-                total += float(np.sum(losses))
-        loss = total * (1.0 / n)
+        outputs, saved = self.model_program.forward(X, theta)
+        d_outputs = None
+        total = 0.0
+        m = self.n_outputs
+        for group in self._groups(rows):
+            head = self.heads[group.program]
+            inputs = outputs if group.samples is None else outputs[group.samples]
+            if group.picks is not None:
+                inputs = np.hstack([inputs, np.take_along_axis(inputs, group.picks, axis=1)])
+            if group.numbers is not None:
+                inputs = np.hstack([inputs, group.numbers])
+            losses, head_saved = head.forward(inputs, theta)
+            d_inputs = head.backward(head_saved, group.seed, grad)
+            d_head = d_inputs[:, :m]
+            if group.picks is not None:  # each pick's gradient back to the output it read
+                d_head = d_head.copy()
+                for j, column in enumerate(group.picks.T):
+                    d_head[np.arange(len(d_head)), column] += d_inputs[:, m + j]
+            if group.samples is None:
+                d_outputs = d_head
+            else:
+                if d_outputs is None:
+                    d_outputs = np.empty_like(outputs)
+                d_outputs[group.samples] = d_head
+            total += losses.sum()
+        loss = float(total) * (1.0 / len(X))
         self.model_program.backward(saved, d_outputs, grad)
         if self.penalty_program is not None:
-            value, penalty_saved = self.penalty_program.forward(np.empty((1, 0)), theta)
-            self.penalty_program.backward(penalty_saved, 1.0, grad)
+            value, penalty_saved = self.penalty_program.forward(X[:0], theta)
+            self.penalty_program.backward(penalty_saved, self.penalty_seed, grad)
             loss = loss + float(value)
         return loss, outputs, grad
 
-    def _groups(self, rows: Any) -> list[tuple[int, Any, Any, Any]]:
-        """For each loss program: its samples in `rows`, their numbers, their seeds.
-        Kept for the next call, which in full-batch training has the same rows."""
+    def _groups(self, rows: Any) -> list[_HeadRows]:
+        """For each loss program: its samples in `rows`, their numbers and picks, their
+        seeds. Kept for the next call, which in full-batch training has the same rows."""
         import numpy as np
 
-        key = rows.tobytes()
+        key = None if rows is None else rows.tobytes()
         if self._last_groups is not None and self._last_groups[0] == key:
             return self._last_groups[1]
-        n = len(rows)
+        all_rows = np.arange(len(self.X)) if rows is None else rows
+        n = len(all_rows)
         groups = []
-        in_group = self.group[rows]
+        in_group = self.group[all_rows]
         for g in range(len(self.heads)):
             chosen = np.flatnonzero(in_group == g)
-            if len(chosen):
-                numbers = (
-                    self.per_sample_numbers[g][rows[chosen]] if self.extra_columns[g] else None
+            if not len(chosen):
+                continue
+            mine = all_rows[chosen]
+            groups.append(
+                _HeadRows(
+                    g,
+                    None if len(chosen) == n else chosen,
+                    self.per_sample_numbers[g][mine] if self.extra_columns[g] else None,
+                    self.per_sample_picks[g][mine] if self.picked_reads[g] else None,
+                    np.full((len(chosen), 1), 1.0 / n),
                 )
-                groups.append((g, chosen, numbers, np.full((len(chosen), 1), 1.0 / n)))
+            )
         self._last_groups = (key, groups)
         return groups
 
-    def _compare_with_eager(
-        self, batch: Sequence[Sequence[Value]], targets: Sequence[Any], loss: float
-    ) -> None:
-        predictions = [self.model(list(sample)) for sample in batch]
-        eager = self.loss(predictions, list(targets))
+    def _compare_with_eager(self, rows: Sequence[int], loss: float, grad: Any) -> None:
+        predictions = [self.model(list(self.samples[i])) for i in rows]
+        eager = self.loss(predictions, [self.targets[i] for i in rows])
         if self.penalty is not None:
             eager = eager + self.penalty()
         grads = _eager_gradients(eager)
+        compiled = dict(zip(map(id, self.theta_parameters), grad.tolist()))
         checks = [("the loss", eager.data, loss)] + [
-            (f"d(loss)/d{p.label or k}", grads.get(id(p), 0.0), p.grad)
+            (f"d(loss)/d{p.label or k}", grads.get(id(p), 0.0), compiled[id(p)])
             for k, p in enumerate(self.parameters)
         ]
         for what, expected, got in checks:
@@ -1485,6 +1523,67 @@ class TrainingStep:
                     f"sample and a loss that is the mean of per-sample losses; train with "
                     f"compile=False"
                 )
+
+
+class _HeadRows(NamedTuple):
+    """The samples of a batch that one loss program takes, and what it reads of them."""
+
+    program: int  # index into TrainingStep.heads
+    samples: Any  # their rows within the batch; None for all
+    numbers: Any  # numbers read per sample (None: none)
+    picks: Any  # for each pick, which output each sample reads (None: none)
+    seed: Any  # d(loss)/d(this sample's loss): 1 / batch size
+
+
+def _input_reads(graph: Graph) -> list[int]:
+    """Which input each edge from an input reads, edge by edge in the order of the nodes."""
+    position = {i: k for k, i in enumerate(graph.inputs) if i is not None}
+    return [position[p] for node in graph.nodes for p in node.parents if p in position]
+
+
+def _shape(graph: Graph) -> Any:
+    """`structure()` without which input each edge from an input reads: the loss graphs
+    of two targets that differ only there share one program."""
+    inputs = {i for i in graph.inputs if i is not None}
+    return tuple(
+        (kind, op, tuple(-1 if p in inputs else p for p in parents))
+        for kind, op, parents in graph.structure()
+    )
+
+
+def _with_picked_inputs(graph: Graph, picked: list[int]) -> Graph:
+    """`graph` with its edges from inputs number `picked` (edges counted as `_input_reads`
+    counts them) each reading a new input of its own: the last inputs, whose leaves
+    are the first nodes."""
+    if not picked:
+        return graph
+    inputs = {i for i in graph.inputs if i is not None}
+    edge_of: dict[tuple[int, int], int] = {}
+    count = 0
+    for i, node in enumerate(graph.nodes):
+        for slot, p in enumerate(node.parents):
+            if p in inputs:
+                edge_of[i, slot] = count
+                count += 1
+    shift = len(picked)  # the new leaves go first, so that every parent comes before
+    new_leaf = {edge: k for k, edge in enumerate(picked)}
+    nodes = [Node("input", None, (), 0.0, "") for _ in picked]
+    for i, node in enumerate(graph.nodes):
+        parents = tuple(
+            new_leaf[edge_of[i, slot]] if edge_of.get((i, slot)) in new_leaf else p + shift
+            for slot, p in enumerate(node.parents)
+        )
+        nodes.append(Node(node.kind, node.op, parents, node.data, node.label))
+
+    def moved(index: int | None) -> int | None:
+        return None if index is None else index + shift
+
+    return Graph(
+        nodes,
+        [*map(moved, graph.inputs), *range(shift)],
+        list(map(moved, graph.parameters)),
+        [i + shift for i in graph.outputs],
+    )
 
 
 def _with_inputs(graph: Graph, constants: list[int]) -> Graph:

@@ -16,7 +16,8 @@ step index (0 for the first step) to the learning rate of that step.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from scalargrad import validate
@@ -39,6 +40,9 @@ class Optimizer:
     """
 
     default_lr: ClassVar[float]
+    # Names of the per-parameter lists `_update` reads and writes at index i (velocities,
+    # running averages): `stepping_arrays` holds them as arrays meanwhile.
+    _state: ClassVar[tuple[str, ...]] = ()
     params: list[Value]
     lr: LearningRate
     # How many times step() has run; the index the schedule is given on the next step.
@@ -108,6 +112,48 @@ class Optimizer:
         """The new value of parameter number `i`, from its value and its gradient."""
         raise NotImplementedError
 
+    @property
+    def steps_arrays(self) -> bool:
+        """Whether `stepping_arrays` can run this optimizer: the package's own update
+        rules are written to run unchanged on NumPy arrays; a subclass's own `_update`
+        or `step` may not be."""
+        return type(self)._update in _ARRAY_UPDATES and type(self).step is Optimizer.step
+
+    @contextmanager
+    def stepping_arrays(self, params: Sequence[Value]) -> Iterator[Callable[[Any, Any], Any]]:
+        """For compiled training: a function `step(data, grad) -> new data` on NumPy arrays
+        holding `params` (this optimizer's parameters, in any order), one update rule
+        for the whole array instead of a call per Value. Meanwhile the per-parameter
+        state lives in arrays in the order of `params`; it is back in its lists after.
+        The Values' `.data` and `.grad` are the caller's to write back.
+        """
+        import numpy as np
+
+        if not self.steps_arrays:
+            raise TypeError(f"{self._name}: its _update is not known to run on arrays")
+        position = {id(p): i for i, p in enumerate(self.params)}
+        if len(params) != len(self.params) or any(id(p) not in position for p in params):
+            raise ValueError(f"{self._name}: stepping_arrays needs exactly its own parameters")
+        index = [position[id(p)] for p in params]
+        lists = {name: getattr(self, name) for name in self._state}
+        for name, values in lists.items():
+            setattr(self, name, np.array(values, dtype=float)[index])
+        everything = slice(None)  # `_update` indexes the state with it: every parameter
+
+        def step(data: Any, grad: Any) -> Any:
+            lr = self.current_lr()
+            data = self._update(everything, data, grad, lr)  # type: ignore[arg-type]
+            self.steps_taken += 1
+            return data
+
+        try:
+            yield step
+        finally:
+            for name, values in lists.items():
+                for i, x in zip(index, getattr(self, name).tolist()):
+                    values[i] = x
+                setattr(self, name, values)
+
 
 class SGD(Optimizer, name="sgd"):
     """Stochastic gradient descent, with optional momentum and L2 weight decay.
@@ -119,6 +165,7 @@ class SGD(Optimizer, name="sgd"):
 
     default_lr = 0.1
     default_momentum = 0.0
+    _state = ("velocities",)
 
     def __init__(
         self,
@@ -138,8 +185,11 @@ class SGD(Optimizer, name="sgd"):
         self.nesterov = nesterov
         self.velocities = [0.0] * len(self.params)
 
+    # The update rules run on floats here and on NumPy arrays in compiled fit (see
+    # `stepping_arrays`): `grad = grad + ...` where += would change the caller's array,
+    # and `_sqrt`, as math.sqrt takes floats only.
     def _update(self, i: int, data: float, grad: float, lr: float) -> float:
-        grad += self.weight_decay * data
+        grad = grad + self.weight_decay * data
         if self.momentum != 0.0:
             velocity = self.momentum * self.velocities[i] + grad
             self.velocities[i] = velocity
@@ -161,6 +211,7 @@ class Adam(Optimizer, name="adam"):
     """
 
     default_lr = 1e-3
+    _state = ("first_moments", "second_moments")
     # AdamW shrinks the weights directly instead of adding to the gradient.
     _decoupled_weight_decay = False
 
@@ -187,9 +238,9 @@ class Adam(Optimizer, name="adam"):
     def _update(self, i: int, data: float, grad: float, lr: float) -> float:
         beta1, beta2 = self.betas
         if self._decoupled_weight_decay:
-            data -= lr * self.weight_decay * data
+            data = data - lr * self.weight_decay * data
         else:
-            grad += self.weight_decay * data
+            grad = grad + self.weight_decay * data
         m = beta1 * self.first_moments[i] + (1.0 - beta1) * grad
         v = beta2 * self.second_moments[i] + (1.0 - beta2) * grad * grad
         self.first_moments[i], self.second_moments[i] = m, v
@@ -198,7 +249,7 @@ class Adam(Optimizer, name="adam"):
         t = self.steps_taken + 1
         m_hat = m / (1.0 - beta1**t)
         v_hat = v / (1.0 - beta2**t)
-        return data - lr * m_hat / (math.sqrt(v_hat) + self.eps)
+        return data - lr * m_hat / (_sqrt(v_hat) + self.eps)
 
 
 class AdamW(Adam, name="adamw"):
@@ -221,6 +272,7 @@ class RMSprop(Optimizer, name="rmsprop"):
     """RMSprop: steps divided by the root of a running average of squared gradients."""
 
     default_lr = 1e-2
+    _state = ("square_averages", "velocities")
 
     def __init__(
         self,
@@ -240,11 +292,15 @@ class RMSprop(Optimizer, name="rmsprop"):
     def _update(self, i: int, data: float, grad: float, lr: float) -> float:
         square_average = self.alpha * self.square_averages[i] + (1.0 - self.alpha) * grad * grad
         self.square_averages[i] = square_average
-        scaled_grad = grad / (math.sqrt(square_average) + self.eps)
+        scaled_grad = grad / (_sqrt(square_average) + self.eps)
         if self.momentum != 0.0:
             scaled_grad = self.momentum * self.velocities[i] + scaled_grad
             self.velocities[i] = scaled_grad
         return data - lr * scaled_grad
+
+
+# The update rules written to run on arrays as on floats (see SGD._update).
+_ARRAY_UPDATES = {SGD._update, Adam._update, RMSprop._update}
 
 
 # ---- learning-rate schedules ----------------------------------------------------------
@@ -295,6 +351,12 @@ def cosine(start: float, end: float, steps: int) -> Schedule:
 
 
 # ---- helpers ------------------------------------------------------------------------
+
+
+def _sqrt(x: float) -> float:
+    """The square root of a float, or of each number of a NumPy array (compiled fit)."""
+    root: float = x**0.5
+    return root
 
 
 def _check_schedule(where: str, start: float, end: float, steps: int) -> None:

@@ -22,6 +22,7 @@ import math
 import numbers
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -93,7 +94,10 @@ def fit(
       a matrix product over the batch (`scalargrad.compile.TrainingStep`): the same
       numbers to rounding, many times faster. The model must build the same graph for
       every sample and the loss be a mean over samples, as the package's are; the
-      first step is checked against the eager engine.
+      first step is checked against the eager engine. Meanwhile the parameters'
+      numbers live in a NumPy array, which the package's optimizers update at once;
+      each Value's `.data` and `.grad` are written back before every callback and
+      when fit returns (or raises).
     - `callback`: called as `callback(model, history)` after every `every` epochs and
       after the last, with each parameter's `.grad` still that of the last batch; a
       `scalargrad.viz.LiveView` redraws the training from it.
@@ -117,12 +121,14 @@ def fit(
 
     # Samples become leaf Values once, not once per epoch.
     samples = [[Value(v) for v in row] for row in inputs]
-    compiled_step = None
+    compiled = None
     if compile:
         from scalargrad.compile import TrainingStep  # only when asked for: it loads NumPy
 
         penalty = (lambda: losses.l2_penalty(parameters, l2)) if l2 else None
-        compiled_step = TrainingStep(model, samples, targets, parameters, loss_function, penalty)
+        compiled = _CompiledTraining(
+            TrainingStep(model, samples, targets, parameters, loss_function, penalty), stepper
+        )
     history = History()
     bar = _progress_bar(epochs, progress)
     # Graphs here hold no reference cycles and die by reference counting; the cyclic
@@ -133,19 +139,20 @@ def fit(
     try:
         for epoch in range(epochs):
             start = time.perf_counter()
+            # Compiled training takes its batches as row numbers (None: all), in the same order.
             if batch_size is None:
-                epoch_batches: Any = [(samples, targets)]
+                epoch_batches: Any = [(samples if compiled is None else None, targets)]
             else:
-                epoch_batches = batches(samples, targets, batch_size, shuffle, seed=seed + epoch)
+                data = samples if compiled is None else list(range(len(samples)))
+                epoch_batches = batches(data, targets, batch_size, shuffle, seed=seed + epoch)
             total_loss = 0.0
             correct = 0
             for batch_inputs, batch_targets in epoch_batches:
-                if compiled_step is not None:  # writes each parameter's .grad
-                    loss_value, scores = compiled_step(batch_inputs, batch_targets)
-                    stepper.step()
-                    total_loss += loss_value * len(batch_inputs)
+                if compiled is not None:
+                    loss_value, scores = compiled.step(batch_inputs)
+                    total_loss += loss_value * len(batch_targets)
                     if is_labelled:
-                        correct += _count_correct_scores(scores.tolist(), batch_targets, threshold)
+                        correct += _count_correct_scores(scores, batch_targets, threshold)
                     continue
                 outputs = [model(sample) for sample in batch_inputs]
                 batch_loss = loss_function(outputs, batch_targets)
@@ -178,8 +185,12 @@ def fit(
                 )
                 bar.update()
             if callback is not None and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
+                if compiled is not None:
+                    compiled.write_back()
                 callback(model, history)
     finally:
+        if compiled is not None:
+            compiled.close()
         if collecting:
             gc.enable()
         if bar is not None:
@@ -205,6 +216,57 @@ def accuracy(model: Module, X: Sequence[Sequence[Any]], y: Sequence[Any]) -> flo
         )
     predictions = predict(model, inputs)
     return sum(p == _class_of(t, model.nout) for p, t in zip(predictions, targets)) / len(targets)
+
+
+class _CompiledTraining:
+    """fit's compiled steps. The parameters' numbers live in a NumPy array meanwhile,
+    and the package's optimizers update that array at once (`stepping_arrays`); the
+    Values' `.data` and `.grad` are written back where anyone can look: before each
+    callback and when fit ends. An optimizer of one's own steps the Values themselves.
+    """
+
+    def __init__(self, step: Any, stepper: Steppable) -> None:
+        self.step_program = step
+        self.theta = step.read_parameters()
+        self.grad = None
+        self.closing = ExitStack()
+        params = step.theta_parameters
+        if (
+            isinstance(stepper, Optimizer)
+            and stepper.steps_arrays
+            and _same(stepper.params, params)
+        ):
+            self.update = self.closing.enter_context(stepper.stepping_arrays(params))
+        else:
+            self.update = self._step_values(stepper)
+
+    def _step_values(self, stepper: Steppable) -> Callable[[Any, Any], Any]:
+        def update(theta: Any, grad: Any) -> Any:
+            self.step_program.write_parameters(theta, grad)
+            stepper.step()
+            return self.step_program.read_parameters()
+
+        return update
+
+    def step(self, rows: list[int] | None) -> tuple[float, Any]:
+        """One batch: its loss and outputs (before the update), then the update."""
+        loss, outputs, self.grad = self.step_program(rows, self.theta)
+        self.theta = self.update(self.theta, self.grad)
+        return loss, outputs
+
+    def write_back(self) -> None:
+        """The parameters' `.data` as trained so far, `.grad` that of the last batch."""
+        if self.grad is not None:
+            self.step_program.write_parameters(self.theta, self.grad)
+
+    def close(self) -> None:
+        """Write back, and give the optimizer its own state back."""
+        self.write_back()
+        self.closing.close()
+
+
+def _same(params: list[Value], others: list[Value]) -> bool:
+    return len(params) == len(others) and {id(p) for p in params} == {id(p) for p in others}
 
 
 # ---- checking the data ----------------------------------------------------------------
@@ -268,8 +330,7 @@ def _class_of(target: Any, nout: int) -> int:
 def _predicted_class(output: Value | list[Value], threshold: float) -> int:
     if isinstance(output, Value):
         return 1 if output.data > threshold else 0
-    scores = [v.data for v in output]
-    return scores.index(max(scores))
+    return _predicted_class_of([v.data for v in output])
 
 
 def _count_correct(outputs: list[Any], targets: list[Any], threshold: float) -> int:
@@ -278,11 +339,19 @@ def _count_correct(outputs: list[Any], targets: list[Any], threshold: float) -> 
     return sum(_predicted_class(out, threshold) == t for out, t in zip(outputs, targets))
 
 
-def _count_correct_scores(scores: list[list[float]], targets: list[Any], threshold: float) -> int:
-    """`_count_correct` for outputs given as numbers, a row of scores per sample."""
-    if len(scores[0]) == 1:
-        return sum((row[0] > threshold) == (t > 0) for row, t in zip(scores, targets))
-    return sum(row.index(max(row)) == t for row, t in zip(scores, targets))
+def _count_correct_scores(scores: Any, targets: list[Any], threshold: float) -> int:
+    """`_count_correct` for outputs given as a NumPy array, a row of scores per sample."""
+    import numpy as np
+
+    if scores.shape[1] == 1:
+        return int(np.count_nonzero((scores[:, 0] > threshold) == (np.asarray(targets) > 0)))
+    if np.isnan(scores).any():  # argmax takes NaN for the largest; Python's max does not
+        return sum(_predicted_class_of(row) == t for row, t in zip(scores.tolist(), targets))
+    return int(np.count_nonzero(scores.argmax(axis=1) == np.asarray(targets)))
+
+
+def _predicted_class_of(scores: list[float]) -> int:
+    return scores.index(max(scores))
 
 
 # ---- choosing the loss and the optimizer ----------------------------------------------

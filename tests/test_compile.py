@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import scalargrad
 from scalargrad import MLP, Value, dot, gradients, losses, no_grad
 from scalargrad import sum as value_sum
-from scalargrad.compile import TraceMismatchError, compile, source
+from scalargrad.compile import TraceMismatchError, TrainingStep, compile, source
 from scalargrad.data import moons
 from scalargrad.ops import FUSED_OPS, OPS
 from scalargrad.optim import linear
@@ -332,6 +332,116 @@ def test_compiled_fit_follows_a_learning_rate_schedule() -> None:
     compare_fits(
         lambda: (MLP(2, [8, 8, 1], seed=0), y), loss="hinge", lr=linear(1.0, 0.1, 100), l2=1e-4
     )
+
+
+def test_cross_entropy_over_many_classes_is_one_loss_program_picking_the_target_logit() -> None:
+    """The loss graphs of the classes differ only in which logit they subtract: one
+    program takes them all, that logit picked per sample, and trains as eagerly."""
+    X, _ = moons(24, noise=0.1)  # as compare_fits trains on
+    y = [i % 4 for i in range(len(X))]
+    model = MLP(2, [5, 4], "tanh", seed=0)
+    samples = [[Value(v) for v in row] for row in X]
+    step = TrainingStep(model, samples, y, model.parameters(), losses.cross_entropy)
+    assert len(step.heads) == 1
+    assert "X[:, 4:5]" in step.heads[0].source  # the picked logit, after the four
+    compare_fits(
+        lambda: (MLP(2, [5, 4], "tanh", seed=0), y), loss="cross_entropy", epochs=20, batch_size=7
+    )
+
+
+def test_compiled_fit_counts_correct_predictions_as_eager_fit_does_even_with_nan() -> None:
+    """Scores counted as arrays predict the classes eager fit predicts, NaN rows too
+    (argmax would take the NaN for the largest score; Python's max does not)."""
+    from scalargrad.train import _count_correct, _count_correct_scores
+
+    rows = [[1.0, math.nan, 2.0], [math.nan, 3.0, 1.0], [0.5, 0.2, 0.1], [0.1, 0.1, 0.0]]
+    targets = [2, 0, 0, 1]
+    eager = _count_correct([[Value(x) for x in row] for row in rows], targets, 0.0)
+    assert _count_correct_scores(np.array(rows), targets, 0.0) == eager == 3
+    one_output = [[0.3], [-0.2], [math.nan], [0.0]]
+    eager = _count_correct([Value(row[0]) for row in one_output], [1, 0, 0, -1], 0.0)
+    assert _count_correct_scores(np.array(one_output), [1, 0, 0, -1], 0.0) == eager == 4
+
+
+def fit_both_ways(make_optimizer: Callable[[MLP], Any] | None = None, **options: Any) -> Any:
+    """Eager then compiled fit on one recipe: for each, the model, the optimizer and what
+    the callback saw of the parameters (.data and .grad) after each epoch."""
+    X, y = moons(24, noise=0.1)
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [6, 1], "tanh", seed=0)
+        optimizer = make_optimizer(model) if make_optimizer else "adam"
+        seen: list[list[tuple[float, float]]] = []
+
+        def look(model: MLP, history: Any, seen: list[Any] = seen) -> None:
+            seen.append([(p.data, p.grad) for p in model.parameters()])
+
+        fit(
+            model, X, y, loss="hinge", optimizer=optimizer, epochs=6, batch_size=8,
+            progress=False, compile=compiled, callback=look, every=2, **options,
+        )  # fmt: skip
+        runs.append((model, optimizer, seen))
+    return runs
+
+
+def test_compiled_fit_shows_callbacks_the_trained_parameters_and_last_gradients() -> None:
+    """The parameters' numbers live in an array during compiled fit; every callback
+    still sees each Value's trained .data and the last batch's .grad, as eagerly."""
+    (_, _, eager_seen), (_, _, compiled_seen) = fit_both_ways()
+    assert len(compiled_seen) == len(eager_seen) == 3
+    assert np.allclose(compiled_seen, eager_seen, rtol=1e-9, atol=1e-12)
+
+
+def test_compiled_fit_leaves_the_optimizer_state_as_eager_fit_does() -> None:
+    """An optimizer passed to compiled fit has its step count and running averages, in
+    its own lists, as after eager fit: training can go on with it either way."""
+
+    def adam(model: MLP) -> Any:
+        return scalargrad.optim.Adam(model.parameters(), lr=0.05)
+
+    (_, eager, _), (_, compiled, _) = fit_both_ways(adam)
+    assert compiled.steps_taken == eager.steps_taken == 18
+    for name in ("first_moments", "second_moments"):
+        assert isinstance(getattr(compiled, name), list)
+        assert np.allclose(getattr(compiled, name), getattr(eager, name), rtol=1e-9, atol=1e-15)
+
+
+def test_compiled_fit_steps_an_optimizer_of_ones_own_through_the_values() -> None:
+    """An optimizer with step() and zero_grad() of its own (or a subclass with its own
+    update rule or step) sees .grad and moves .data on the Values, compiled as eagerly."""
+
+    class HalfSteps:
+        def __init__(self, params: list[Value]) -> None:
+            self.params = params
+
+        def step(self) -> None:
+            for p in self.params:
+                p.data -= 0.05 * p.grad
+
+        def zero_grad(self) -> None:
+            for p in self.params:
+                p.grad = 0.0
+
+    class SignSGD(scalargrad.optim.SGD):
+        def _update(self, i: int, data: float, grad: float, lr: float) -> float:
+            return data - lr * math.copysign(1.0, grad)
+
+    class ClippedSGD(scalargrad.optim.SGD):
+        def step(self) -> None:
+            for p in self.params:
+                p.grad = max(-0.1, min(0.1, p.grad))
+            super().step()
+
+    assert not SignSGD([Value(1.0)]).steps_arrays
+    assert not ClippedSGD([Value(1.0)]).steps_arrays
+    for make in (
+        lambda m: HalfSteps(m.parameters()),
+        lambda m: SignSGD(m.parameters(), lr=0.01),
+        lambda m: ClippedSGD(m.parameters(), lr=0.5),
+    ):
+        (eager_model, _, _), (compiled_model, _, _) = fit_both_ways(make)
+        eager_data = [p.data for p in eager_model.parameters()]
+        assert np.allclose([p.data for p in compiled_model.parameters()], eager_data, rtol=1e-9)
 
 
 def test_compiled_fit_refuses_a_loss_that_is_not_a_mean_over_samples() -> None:
