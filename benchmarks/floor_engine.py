@@ -73,14 +73,16 @@ def dot(weights: list[Value], inputs: list[Value], bias: Value) -> Value:
 class MLP:
     """micrograd's MLP(nin, nouts): relu layers, a linear last layer."""
 
+    value_type: Any = Value
+
     def __init__(self, nin: int, nouts: list[int]) -> None:
-        sizes = [nin, *nouts]
+        make = self.value_type
         self.layers = [
-            [([Value(random.uniform(-1, 1)) for _ in range(n)], Value(0.0)) for _ in range(m)]
-            for n, m in pairwise(sizes)
+            [([make(random.uniform(-1, 1)) for _ in range(n)], make(0.0)) for _ in range(m)]
+            for n, m in pairwise([nin, *nouts])
         ]
 
-    def __call__(self, x: list[Value]) -> Any:
+    def __call__(self, x: Any) -> Any:
         for i, layer in enumerate(self.layers):
             x = [dot(w, x, b) for w, b in layer]
             if i < len(self.layers) - 1:

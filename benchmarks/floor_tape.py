@@ -1,35 +1,22 @@
-"""The tape floor: the lecture loop on the smallest tape engine, beside the object floor.
+"""The tape floor: the smallest tape engine that runs the lecture loop.
 
-Run with `.venv/bin/python benchmarks/floor_tape.py`. Issue 9 asks whether a tape
-of flat lists (numbers and int indices) could make the lecture loop 100x micrograd.
-This is the smallest tape that runs the loop: a Value is an index into three lists
+`benchmarks/lecture.py --floor` runs it beside scalargrad and micrograd. Issue 9 asks
+whether a tape of flat lists (numbers and int indices) could make the lecture loop
+100x micrograd. This is the smallest tape that runs the loop: a Value is an index into three lists
 (the numbers, each node's parent indices, each node's edges), a layer is one call
 with its parameters' indices read once, and backward walks the whole tape once from
 the root down with no gathering and no sorting. It cheats where a real engine cannot:
 no checks, no grad mode, and the tape is cut back to the parameters by hand after each
-step, so nothing frees a graph when its last Value goes. Whatever it gets is more
+step (`after_step`), so nothing frees a graph when its last Value goes. Whatever it gets is more
 than any tape with the engine's semantics could.
-
-It runs micrograd's demo-notebook step (benchmarks/lecture.py) with the floor
-engines and micrograd taking turns, collector on, medians.
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import itertools
 import operator
-import random
-import statistics
-import time
 from typing import Any
 
 import floor_engine  # benchmarks/floor_engine.py, beside this script
-from lecture import lecture_step
-from machine import describe
-
-from scalargrad.data import moons
 
 _numbers: list[float] = []
 _parents: list[tuple[int, ...]] = []
@@ -93,21 +80,19 @@ class Value:
         _grads[:] = grads
 
 
-class MLP:
+class MLP(floor_engine.MLP):
     """micrograd's MLP(nin, nouts) on the tape; its parameters sit at the tape's start."""
 
+    value_type = Value
+
     def __init__(self, nin: int, nouts: list[int]) -> None:
-        sizes = [nin, *nouts]
-        self.layers = [
-            [([Value(random.uniform(-1, 1)) for _ in range(n)], Value(0.0)) for _ in range(m)]
-            for n, m in itertools.pairwise(sizes)
-        ]
+        super().__init__(nin, nouts)
         self.indices = [
             [(tuple(map(_index_of, w)), b.index) for w, b in layer] for layer in self.layers
         ]
         self.tape_start = len(_numbers)
 
-    def __call__(self, x: list[Value]) -> Any:
+    def __call__(self, x: Any) -> Any:
         for k, layer in enumerate(self.indices):
             x_indices = tuple(map(_index_of, x))
             x_data = tuple(map(_number_at, x_indices))
@@ -120,55 +105,6 @@ class MLP:
                 x = [v.relu() for v in x]
         return x[0] if len(x) == 1 else x
 
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for w, b in layer for p in (*w, b)]
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.grad = 0.0
-
-    def drop_tape(self) -> None:
-        """What no real engine can do by hand: forget the step's graph."""
+    def after_step(self) -> None:
+        """What no real engine can do: forget the step's graph by hand."""
         del _numbers[self.tape_start :], _parents[self.tape_start :], _edges[self.tape_start :]
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per engine")
-    args = parser.parse_args()
-    print(describe())
-    X, labels = moons(100, noise=0.1, seed=0)
-    y = [2 * label - 1 for label in labels]
-    random.seed(0)
-    tape_model = MLP(2, [16, 16, 1])
-    runs: dict[str, tuple[Any, Any]] = {
-        "tape floor": (Value, tape_model),
-        "object floor": (floor_engine.Value, floor_engine.MLP(2, [16, 16, 1])),
-    }
-    try:
-        from micrograd.engine import Value as MicroValue
-        from micrograd.nn import MLP as MicroMLP
-
-        runs["micrograd"] = (MicroValue, MicroMLP(2, [16, 16, 1]))
-    except ImportError:
-        print("micrograd is not installed (pip install -e '.[bench]'); the floors alone")
-    seconds: dict[str, list[float]] = {name: [] for name in runs}
-    for k in range(args.steps):
-        for name, (value_type, model) in runs.items():
-            gc.collect()
-            start = time.perf_counter()
-            lecture_step(value_type, model, X, y, k)
-            seconds[name].append(time.perf_counter() - start)
-            if model is tape_model:
-                tape_model.drop_tape()
-    medians = {name: statistics.median(times) for name, times in seconds.items()}
-    print(f"lecture loop, collector on, median of {args.steps} steps:")
-    for name, median in medians.items():
-        faster = ""
-        if "micrograd" in medians and name != "micrograd":
-            faster = f"  {medians['micrograd'] / median:.1f}x micrograd's speed"
-        print(f"  {name:<13} {median * 1e3:9.1f} ms per step{faster}")
-
-
-if __name__ == "__main__":
-    main()

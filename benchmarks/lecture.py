@@ -54,9 +54,15 @@ def engines(floor: bool) -> dict[str, tuple[Any, Callable[[], Any]]]:
         "scalargrad": (Value, lambda: MLP(2, [16, 16, 1], seed=0))
     }
     if floor:
-        import floor_engine  # benchmarks/floor_engine.py, beside this script
+        import floor_engine  # benchmarks/floor_engine.py and floor_tape.py, beside this script
+        import floor_tape
 
-        found["floor"] = (floor_engine.Value, lambda: floor_engine.MLP(2, [16, 16, 1]))
+        def floor_mlp(module: Any) -> Any:
+            random.seed(0)
+            return module.MLP(2, [16, 16, 1])
+
+        found["object floor"] = (floor_engine.Value, lambda: floor_mlp(floor_engine))
+        found["tape floor"] = (floor_tape.Value, lambda: floor_mlp(floor_tape))
     try:
         from micrograd.engine import Value as MicroValue
         from micrograd.nn import MLP as MicroMLP
@@ -78,7 +84,8 @@ def main() -> None:
     parser.add_argument(
         "--floor",
         action="store_true",
-        help="also run benchmarks/floor_engine.py, the least an eager graph of this shape can cost",
+        help="also run the floors: benchmarks/floor_engine.py and floor_tape.py, the least an "
+        "eager graph of this shape can cost, as objects and as a tape",
     )
     args = parser.parse_args()
     print(describe())
@@ -92,13 +99,15 @@ def main() -> None:
             start = time.perf_counter()
             lecture_step(Value, model, X, y, k)
             seconds[name].append(time.perf_counter() - start)
+            if hasattr(model, "after_step"):  # the tape floor forgets its graph by hand
+                model.after_step()
     medians = {name: statistics.median(times) for name, times in seconds.items()}
     print(f"lecture loop, collector on, median of {args.steps} steps:")
     for name, median in medians.items():
         faster = ""
         if "micrograd" in medians and name != "micrograd":
             faster = f"  {medians['micrograd'] / median:.1f}x micrograd's speed"
-        print(f"  {name:<11} {median * 1e3:9.1f} ms per step{faster}")
+        print(f"  {name:<13} {median * 1e3:9.1f} ms per step{faster}")
 
 
 if __name__ == "__main__":
