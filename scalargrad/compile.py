@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 from scalargrad.engine import Value, is_grad_enabled, topological_order
 from scalargrad.engine import sum as value_sum
 from scalargrad.oplang import FLOAT_NAMESPACE, FUNCTIONS
-from scalargrad.ops import FUSED_OPS, FusedOp, Op
+from scalargrad.ops import FUSED_OPS, OPS, FusedOp, Op
 
 
 class TraceMismatchError(RuntimeError):
@@ -139,6 +139,7 @@ _RESERVED = {
     "out",
     "X",
     "dX",
+    "T",
 }
 
 
@@ -512,6 +513,7 @@ class _Emitter:
     varies: list[bool]
     theta_of: dict[int, int]  # node -> theta position, for parameter nodes
     want_input_grads: bool
+    numbers: int  # the last inputs are numbers per sample, read from T, never differentiated
     forward: list[str] = field(default_factory=list)
     backward: list[str] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)
@@ -566,9 +568,12 @@ def _layout(graph: Graph) -> Layout:
     return Layout(order)
 
 
-def _plan(graph: Graph, theta_of: dict[int, int], want_input_grads: bool) -> _Emitter:
+def _plan(
+    graph: Graph, theta_of: dict[int, int], want_input_grads: bool, numbers: int = 0
+) -> _Emitter:
     """Group the graph's per-sample nodes into packs, wave by wave: nodes whose
-    parents are all computed, with the same op reading the same packs, go together."""
+    parents are all computed, with the same op reading the same packs, go together.
+    The last `numbers` inputs are a pack of their own, T."""
     nodes = graph.nodes
     varies = [False] * len(nodes)
     for i in graph.inputs:
@@ -577,12 +582,14 @@ def _plan(graph: Graph, theta_of: dict[int, int], want_input_grads: bool) -> _Em
     for i, node in enumerate(nodes):
         if node.kind == "op" and any(varies[p] for p in node.parents):
             varies[i] = True
-    emitter = _Emitter(graph, varies, theta_of, want_input_grads)
-    inputs = _Pack("X", list(graph.inputs), "input")
-    emitter.packs.append(inputs)
-    for col, i in enumerate(graph.inputs):
-        if i is not None:
-            emitter.lane_of[i] = (inputs, col)
+    emitter = _Emitter(graph, varies, theta_of, want_input_grads, numbers)
+    split = len(graph.inputs) - numbers
+    for name, leaves in (("X", graph.inputs[:split]), ("T", graph.inputs[split:])):
+        inputs = _Pack(name, list(leaves), "input")
+        emitter.packs.append(inputs)
+        for col, i in enumerate(leaves):
+            if i is not None:
+                emitter.lane_of[i] = (inputs, col)
     remaining = [i for i, node in enumerate(nodes) if node.kind == "op" and varies[i]]
     while remaining:
         ready = [
@@ -661,10 +668,12 @@ def _numpy_program(emitter: _Emitter) -> str:
     graph, nodes = emitter.graph, emitter.graph.nodes
     wanted = {i for i in graph.parameters if i is not None}
     if emitter.want_input_grads:
-        wanted.update(i for i in graph.inputs if i is not None)
+        differentiated = graph.inputs[: len(graph.inputs) - emitter.numbers]
+        wanted.update(i for i in differentiated if i is not None)
     needs = _needs_grad(graph, wanted)
     forward, backward = emitter.forward, emitter.backward
-    defined = ["X", "theta"]
+    arguments = ["X", "theta", "T"] if emitter.numbers else ["X", "theta"]
+    defined = list(arguments)
     views: list[str] = []  # backward's views of grad, one per weight matrix and bias
 
     def theta(positions: list[int], block: bool = False) -> str:
@@ -765,7 +774,7 @@ def _numpy_program(emitter: _Emitter) -> str:
         defined.append(emitter.names[i])
 
     # Per-sample nodes, pack by pack.
-    for pack in emitter.packs[1:]:
+    for pack in emitter.packs[2:]:  # after the inputs, X and T
         _emit_pack_forward(emitter, pack, operand, theta, defined, views)
 
     # The outputs, and the adjoints they start from.
@@ -793,7 +802,7 @@ def _numpy_program(emitter: _Emitter) -> str:
             contribute([i], f"dOut[:, {k}:{k + 1}]")
         result = f"np.concatenate([{', '.join(columns)}], axis=1)"
 
-    for pack in reversed(emitter.packs[1:]):
+    for pack in reversed(emitter.packs[2:]):
         if f"d{pack.name}" in emitter.started:
             _emit_pack_backward(emitter, pack, operand, contribute, add_to_parameters, views)
     for i in reversed(shared):
@@ -805,7 +814,7 @@ def _numpy_program(emitter: _Emitter) -> str:
         if "dX" in emitter.started
         else ("np.zeros_like(X)" if emitter.want_input_grads else "None")
     )
-    lines = ["def forward(X, theta):"]
+    lines = [f"def forward({', '.join(arguments)}):"]
     lines += [f"    {line}" for line in forward]
     lines.append(f"    return {result}, {_tuple(defined)}")
     lines.append("")
@@ -1053,14 +1062,18 @@ class BatchProgram:
     """A traced graph as NumPy over a batch: `forward(X, theta)` gives the outputs
     (one row per sample) and what backward needs; `backward(saved, d_outputs, grad)`
     adds the parameters' gradients, summed over the batch, into `grad` and returns
-    the inputs' (None when not asked for)."""
+    the inputs' (None when not asked for). The last `numbers` inputs are numbers
+    read per sample (a loss's targets), passed apart as `forward(X, theta, T)` and
+    given no gradient."""
 
-    def __init__(self, graph: Graph, layout: Layout, want_input_grads: bool) -> None:
+    def __init__(
+        self, graph: Graph, layout: Layout, want_input_grads: bool, numbers: int = 0
+    ) -> None:
         import numpy as np
 
         position = layout.position
         theta_of = {i: position[k] for k, i in enumerate(graph.parameters) if i is not None}
-        emitter = _plan(graph, theta_of, want_input_grads)
+        emitter = _plan(graph, theta_of, want_input_grads, numbers)
         program = _numpy_program(emitter)
         header = "".join(
             f"{name} = np.array({value.tolist()!r})\n" for name, value in emitter.constants.items()
@@ -1328,8 +1341,9 @@ class TrainingStep:
 
     The model is traced on one sample. The loss is traced on one sample for each
     target value (a loss's Python may branch on the target, as hinge does), and
-    losses whose graphs differ only in a number (mse's target) share one program
-    that reads the numbers per sample. The package's losses are means over samples,
+    losses whose graphs differ only in a number (mse's target), or in adding where
+    another subtracts (hinge's 1 + s and 1 - s), share one program that reads the
+    numbers per sample, from the array T. The package's losses are means over samples,
     so the batch's loss is the mean of these; the first step is compared with the
     eager engine (`check_steps`), which would catch a loss or model for which it
     is not.
@@ -1366,32 +1380,38 @@ class TrainingStep:
         self.heads: list[BatchProgram] = []
         # Per target: its loss program, the numbers in it, and which outputs it reads.
         head_of: dict[Any, tuple[int, list[float], list[int]]] = {}
-        shapes: dict[Any, tuple[int, Graph]] = {}
+        shapes: dict[Any, list[tuple[Any, Graph]]] = {}
         example_outputs = [v.data for v in outputs]
         for target in dict.fromkeys(targets):
             leaves = [Value(x, label=f"o{i}") for i, x in enumerate(example_outputs)]
             predictions = leaves[0] if self.n_outputs == 1 else leaves
             head = trace([loss([predictions], [target])], leaves, self.parameters)
-            key = _shape(head)
-            if key not in shapes:
-                shapes[key] = (len(shapes), head)
-            constants = [i for i, n in enumerate(head.nodes) if n.kind == "constant"]
-            numbers = [head.nodes[i].data for i in constants]
-            head_of[target] = (shapes[key][0], numbers, _input_reads(head))
+            shapes.setdefault(_shape(head), []).append((target, head))
         # Within a group, a number that differs between targets is read per sample, and
         # so is an output read in one place that differs between targets (the logit of
         # the target class in cross_entropy): it is picked per sample, an extra column.
+        # A node that adds for some targets and subtracts for others (hinge's 1 - s and
+        # 1 + s) becomes a - k * b, k = +1 or -1 a number read per sample.
         self.extra_columns: list[list[int]] = []
         self.picked_reads: list[list[int]] = []
-        for group, head in shapes.values():
-            members = [(numbers, reads) for g, numbers, reads in head_of.values() if g == group]
+        for group, traced in enumerate(shapes.values()):
+            graphs = [head for _, head in traced]
+            signed = [
+                i for i, nodes in enumerate(zip(*(g.nodes for g in graphs)))
+                if len({n.op.name for n in nodes if n.op is not None}) > 1
+            ]  # fmt: skip
+            graphs = [_signed(head, signed) for head in graphs]
+            for (target, _), head in zip(traced, graphs):
+                numbers = [n.data for n in head.nodes if n.kind == "constant"]
+                head_of[target] = (group, numbers, _input_reads(head))
+            members = [head_of[target][1:] for target, _ in traced]
             numbers, reads = members[0]
             constants = [k for k in range(len(numbers)) if len({m[0][k] for m in members}) > 1]
             picked = [k for k in range(len(reads)) if len({m[1][k] for m in members}) > 1]
             self.extra_columns.append(constants)
             self.picked_reads.append(picked)
-            graph = _with_inputs(_with_picked_inputs(head, picked), constants)
-            self.heads.append(BatchProgram(graph, self.layout, True))
+            graph = _with_inputs(_with_picked_inputs(graphs[0], picked), constants)
+            self.heads.append(BatchProgram(graph, self.layout, True, len(constants)))
         self.group = np.array([head_of[t][0] for t in targets])
         self.per_sample_numbers = [
             np.array([[head_of[t][1][k] for k in varying] for t in targets])
@@ -1451,9 +1471,8 @@ class TrainingStep:
             inputs = outputs if group.samples is None else outputs[group.samples]
             if group.picks is not None:
                 inputs = np.hstack([inputs, np.take_along_axis(inputs, group.picks, axis=1)])
-            if group.numbers is not None:
-                inputs = np.hstack([inputs, group.numbers])
-            losses, head_saved = head.forward(inputs, theta)
+            numbers = () if group.numbers is None else (group.numbers,)
+            losses, head_saved = head.forward(inputs, theta, *numbers)
             d_inputs = head.backward(head_saved, group.seed, grad)
             d_head = d_inputs[:, :m]
             if group.picks is not None:  # each pick's gradient back to the output it read
@@ -1542,12 +1561,46 @@ def _input_reads(graph: Graph) -> list[int]:
 
 
 def _shape(graph: Graph) -> Any:
-    """`structure()` without which input each edge from an input reads: the loss graphs
-    of two targets that differ only there share one program."""
+    """`structure()` without which input each edge from an input reads, and with add
+    and sub as one op: the loss graphs of two targets that differ only there share one
+    program (see `_signed`)."""
     inputs = {i for i in graph.inputs if i is not None}
     return tuple(
-        (kind, op, tuple(-1 if p in inputs else p for p in parents))
+        (kind, "add" if op == "sub" else op, tuple(-1 if p in inputs else p for p in parents))
         for kind, op, parents in graph.structure()
+    )
+
+
+def _signed(graph: Graph, where: list[int]) -> Graph:
+    """`graph` with each add or sub at `where` written a - k * b, with a new constant k:
+    +1 for a sub, -1 for an add. The same numbers bit for bit (a product with +-1 is
+    exact, and a + b is a - (-b)), and one structure whether the node adds or subtracts.
+    """
+    if not where:
+        return graph
+    nodes: list[Node] = []
+    moved: list[int] = []
+    for i, node in enumerate(graph.nodes):
+        parents = tuple(moved[p] for p in node.parents)
+        if i in where:
+            a, b = parents
+            k = 1.0 if node.op is OPS["sub"] else -1.0
+            nodes.append(Node("constant", None, (), k, ""))
+            nodes.append(Node("op", OPS["mul"], (len(nodes) - 1, b), k * nodes[b].data, ""))
+            node = Node("op", OPS["sub"], (a, len(nodes) - 1), node.data, node.label)
+        else:
+            node = Node(node.kind, node.op, parents, node.data, node.label)
+        moved.append(len(nodes))
+        nodes.append(node)
+
+    def at(index: int | None) -> int | None:
+        return None if index is None else moved[index]
+
+    return Graph(
+        nodes,
+        [at(i) for i in graph.inputs],
+        [at(i) for i in graph.parameters],
+        [moved[i] for i in graph.outputs],
     )
 
 

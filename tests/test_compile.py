@@ -349,6 +349,23 @@ def test_cross_entropy_over_many_classes_is_one_loss_program_picking_the_target_
     )
 
 
+def test_hinge_is_one_loss_program_reading_each_samples_sign_per_sample() -> None:
+    """hinge's loss graph is 1 - s for t = +1 and 1 + s for t = -1: one program takes
+    both, as 1 - T * s with T the sign read per sample, each loss eager's bit for bit
+    (on the same scores: the model's sums may differ in the last bit)."""
+    X, y = moons(24, noise=0.1)
+    model = MLP(2, [5, 1], "tanh", seed=0)
+    samples = [[Value(v) for v in row] for row in X]
+    signs = [2 * t - 1 for t in y]
+    step = TrainingStep(model, samples, signs, model.parameters(), losses.hinge)
+    assert len(step.heads) == 1
+    assert "T * X" in step.heads[0].source
+    scores, _ = step.model_program.forward(step.X, step.read_parameters())
+    compiled, _ = step.heads[0].forward(scores, step.read_parameters(), step.per_sample_numbers[0])
+    eager_losses = [losses.hinge([Value(z)], [t]).data for z, t in zip(scores[:, 0], signs)]
+    assert compiled[:, 0].tolist() == eager_losses
+
+
 def test_compiled_fit_counts_correct_predictions_as_eager_fit_does_even_with_nan() -> None:
     """Scores counted as arrays predict the classes eager fit predicts, NaN rows too
     (argmax would take the NaN for the largest score; Python's max does not)."""
