@@ -11,10 +11,16 @@ on the standard workload: moons(100, noise=0.1), MLP(2, [16, 16, 1]), hinge loss
     numbers in the code) as straight-line Python on floats, then an SGD update;
   - the compiled batch step alone: `TrainingStep.loss_and_gradient` on a NumPy
     array of parameters, and the SGD update on that array;
-  - PyTorch, vectorised (one thread), and JAX, the whole step jitted: the same
-    matrix formulation written by hand, float64, the update included. The batch
-    step and JAX take turns, ten steps at a time, so that both meet the same load
-    (PyTorch between them would slow whichever comes after it);
+  - NumPy written by hand: the floor for the generated NumPy, the same matrix step
+    written as fast as we know how (see `numpy_by_hand`);
+  - PyTorch, vectorised, and JAX, the whole step jitted: the same matrix formulation
+    written by hand, float64, the update included, on one thread each (for JAX,
+    XLA_FLAGS is set to one thread unless you set it yourself: `XLA_FLAGS=` runs
+    it on its default threads). The batch step, NumPy by hand and JAX take turns,
+    BLOCK steps at a time, TURNS times: all meet the same load, and each runs warm
+    (in turns of ten steps JAX ran at half its speed); their figure is the median
+    of all their steps. PyTorch runs apart: between them, it would slow whichever
+    came after it;
   - micrograd (the PyPI package), on the same scalar graph.
 
 Then MLP(64, [32, 10]) with softmax cross-entropy over 1,000 samples in 10 classes,
@@ -26,6 +32,7 @@ turns; and the time to trace and compile, with the step after which it has paid.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import time
@@ -41,8 +48,10 @@ from scalargrad.data import batches, moons
 from scalargrad.optim import linear
 
 STEPS = 100
-ROUND = 10  # steps (epochs, for the wide model) of one engine before the next one's
+BLOCK = 200  # steps of one engine before the next one's turn
+TURNS = 5
 L2 = 1e-4
+JAX_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 schedule = linear(1.0, 0.1, STEPS)
 
 
@@ -88,17 +97,18 @@ def training_step() -> tuple[TrainingStep, float]:
     return step, time.perf_counter() - start
 
 
-def side_by_side(steppers: dict[str, Callable[[int], None] | None], steps: int) -> dict[str, Any]:
-    """Step each engine in turn, ROUND steps at a time, until each has taken `steps`:
-    all meet the same load on a shared machine (one engine run after another would
-    each meet another moment's). Each engine's seconds per step; None if missing."""
+def side_by_side(steppers: dict[str, Callable[[int], None] | None]) -> dict[str, Any]:
+    """Step each engine in turn, BLOCK steps at a time, TURNS times: all meet the same
+    load on a shared machine (one engine run after another would each meet another
+    moment's), and a block is long enough to run warm. Each engine's seconds per
+    step; None if missing."""
     seconds: dict[str, Any] = {
         name: (None if one is None else []) for name, one in steppers.items()
     }
-    for start in range(0, steps, ROUND):
+    for turn in range(TURNS):
         for name, one in steppers.items():
             if one is not None:
-                seconds[name] += timed_steps(one, min(ROUND, steps - start), start)
+                seconds[name] += timed_steps(one, BLOCK, turn * BLOCK)
     return seconds
 
 
@@ -146,6 +156,50 @@ def initial_layers() -> list[tuple[np.ndarray, np.ndarray]]:
         )
         for layer in model.layers
     ]
+
+
+def numpy_by_hand() -> Callable[[int], None]:
+    """The standard step in NumPy written by hand, as fast as we know how: parameters
+    and gradients in one array each, with views of each matrix made once; gradients
+    written in place (out=); bias gradients as `ones @ dZ`, the sum over samples; the
+    hinge loss's gradient in one expression; L2 added to the whole gradient at once.
+    As the JAX step, it computes no loss value (the compiled step does: fit shows it)."""
+    X, _, signs = standard_data()
+    inputs, t = np.array(X), np.array(signs)[:, None]
+    layers = initial_layers()
+    theta = np.concatenate([a.ravel() for layer in layers for a in layer])
+    grad = np.zeros_like(theta)
+
+    def views(flat: np.ndarray) -> list[np.ndarray]:
+        ends = np.cumsum([a.size for layer in layers for a in layer])
+        blocks = np.split(flat, ends[:-1])  # views, not copies
+        return [b.reshape(a.shape) for b, a in zip(blocks, (a for layer in layers for a in layer))]
+
+    W1, b1, W2, b2, W3, b3 = views(theta)
+    dW1, db1, dW2, db2, dW3, db3 = views(grad)
+    ones = np.ones(len(inputs))
+    scale = -1.0 / len(inputs)
+
+    def one(k: int) -> None:
+        nonlocal theta, grad  # updated in place: the views stay theirs
+        Z1 = inputs @ W1.T + b1
+        A1 = np.maximum(Z1, 0.0)
+        Z2 = A1 @ W2.T + b2
+        A2 = np.maximum(Z2, 0.0)
+        Z3 = A2 @ W3.T + b3
+        dZ3 = np.heaviside(1.0 - t * Z3, 0.0) * t * scale  # d(mean of relu(1 - t * Z3))
+        np.matmul(dZ3.T, A2, out=dW3)
+        np.matmul(ones, dZ3, out=db3)
+        dZ2 = (dZ3 @ W3) * np.heaviside(Z2, 0.0)
+        np.matmul(dZ2.T, A1, out=dW2)
+        np.matmul(ones, dZ2, out=db2)
+        dZ1 = (dZ2 @ W2) * np.heaviside(Z1, 0.0)
+        np.matmul(dZ1.T, inputs, out=dW1)
+        np.matmul(ones, dZ1, out=db1)
+        grad += (2.0 * L2) * theta
+        theta -= schedule(k) * grad
+
+    return one
 
 
 def torch_vectorised() -> Callable[[int], None]:
@@ -315,27 +369,43 @@ def main() -> None:
     parser.add_argument("--micrograd-steps", type=int, default=3)
     args = parser.parse_args()
 
-    print(describe())
+    # Before JAX is imported, which reads it once.
+    jax_threads = os.environ.get("XLA_FLAGS")
+    if jax_threads is None:
+        os.environ["XLA_FLAGS"] = JAX_ONE_THREAD
+    print(describe(), f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"JAX on one thread: XLA_FLAGS set to {JAX_ONE_THREAD!r}"
+        if jax_threads is None
+        else f"JAX with your XLA_FLAGS={jax_threads!r}"
+    )
     print(
         "standard workload: moons(100), MLP(2, [16, 16, 1]), hinge + 1e-4 L2, "
         "full-batch SGD; median ms per step"
     )
     scalar_seconds, scalar_compile = compiled_scalar(STEPS)
     _, seconds_to_compile = training_step()
-    compared = side_by_side({"batch": compiled_batch(), "jax": jax_jitted()}, STEPS)
+    compared = side_by_side(
+        {"batch": compiled_batch(), "hand": numpy_by_hand(), "jax": jax_jitted()}
+    )
+    jax_name = "JAX, whole step jitted" + (", 1 thread" if jax_threads is None else "")
     rows: list[tuple[str, list[float] | None]] = [
         ("scalargrad fit (eager)", eager_fit(args.eager_steps, compiled=False)),
         ("scalargrad fit(compile=True)", eager_fit(STEPS, compiled=True)),
         ("compiled scalar code (floats)", scalar_seconds),
         ("compiled batch step (NumPy)", compared["batch"]),
+        ("NumPy written by hand", compared["hand"]),
         ("PyTorch, vectorised, 1 thread", timed_steps(torch_vectorised(), STEPS)),
-        ("JAX, whole step jitted", compared["jax"]),
+        (jax_name, compared["jax"]),
         ("micrograd", micrograd(args.micrograd_steps)),
     ]
     for name, seconds in rows:
         figure = "not installed" if seconds is None else f"{median_ms(seconds):10.3f} ms"
         print(f"  {name:32s} {figure}")
-    print(f"  (the batch step and JAX taken in turns, {ROUND} steps at a time)")
+    print(
+        f"  (the batch step, NumPy by hand and JAX taken in turns, {BLOCK} steps at a time, "
+        f"{TURNS} turns: the median of all {BLOCK * TURNS} steps of each)"
+    )
     eager_ms = median_ms(rows[0][1] or [])
     batch_ms = median_ms(rows[3][1] or [])
     paid = seconds_to_compile * 1000.0 / (eager_ms - batch_ms)
@@ -343,7 +413,7 @@ def main() -> None:
         f"  trace + compile: batch step {seconds_to_compile * 1000:.0f} ms (paid for after "
         f"{paid:.1f} steps), scalar code {scalar_compile * 1000:.0f} ms"
     )
-    jax_seconds = rows[5][1]
+    jax_seconds = rows[6][1]
     if jax_seconds is not None:
         verdict = "faster" if batch_ms < median_ms(jax_seconds) else "SLOWER"
         print(f"  compiled batch step is {verdict} than JAX's jitted step in this run")
