@@ -818,13 +818,23 @@ def _numpy_program(emitter: _Emitter) -> str:
     lines += [f"    {line}" for line in forward]
     lines.append(f"    return {result}, {_tuple(defined)}")
     lines.append("")
-    lines.append(f"def backward(saved, {backward_args}, grad):")
+    # The views of grad are made once per grad array (see BatchProgram.backward).
+    named = [v.split(" = ")[0] for v in views if not v.startswith("#")]
+    if views:
+        lines.append("def gradient_views(grad):")
+        lines += [f"    {line}" for line in views]
+        lines.append(f"    return {_tuple(named) if named else '()'}")
+        lines.append("")
+        lines.append(f"def backward(saved, {backward_args}, grad, views):")
+    else:
+        lines.append(f"def backward(saved, {backward_args}, grad):")
     lines.append(
         f"    {_tuple(defined)[1:-1].rstrip(',')}, = saved"
         if len(defined) == 1
         else f"    {', '.join(defined)} = saved"
     )
-    lines += [f"    {line}" for line in views]
+    if named:
+        lines.append(f"    {', '.join(named)}{',' if len(named) == 1 else ''} = views")
     lines += [f"    {line}" for line in backward]
     lines.append(f"    return {grad_x}")
     return "\n".join(lines) + "\n"
@@ -1082,7 +1092,20 @@ class BatchProgram:
         namespace: dict[str, Any] = {"np": np, "float": float}
         exec(builtins.compile(self.source, "<scalargrad numpy>", "exec"), namespace)
         self.forward: Callable[..., tuple[Any, Any]] = namespace["forward"]
-        self.backward: Callable[..., Any] = namespace["backward"]
+        self._backward: Callable[..., Any] = namespace["backward"]
+        self._gradient_views: Callable[[Any], tuple[Any, ...]] | None = namespace.get(
+            "gradient_views"
+        )
+        self._views_of: tuple[Any, tuple[Any, ...]] = (None, ())  # grad, its views
+
+    def backward(self, saved: Any, d_outputs: Any, grad: Any) -> Any:
+        """Add the parameters' gradients into `grad`; the inputs' gradients (or None).
+        The views of `grad` (dW1, db1, ...) are made once while `grad` is the same array."""
+        if self._gradient_views is None:
+            return self._backward(saved, d_outputs, grad)
+        if self._views_of[0] is not grad:
+            self._views_of = (grad, self._gradient_views(grad))
+        return self._backward(saved, d_outputs, grad, self._views_of[1])
 
 
 # ---- the compiled function -------------------------------------------------------------
@@ -1376,6 +1399,8 @@ class TrainingStep:
         self.layout = _layout(graph)
         self.model_program = BatchProgram(graph, self.layout, want_input_grads=False)
         self.theta_parameters = [self.parameters[k] for k in self.layout.order]
+        # The gradient's array, filled anew at each step: views of it are made once.
+        self.grad = np.zeros(len(self.theta_parameters))
 
         self.heads: list[BatchProgram] = []
         # Per target: its loss program, the numbers in it, and which outputs it reads.
@@ -1457,11 +1482,13 @@ class TrainingStep:
     def loss_and_gradient(self, rows: Any, theta: Any) -> tuple[float, Any, Any]:
         """The loss, the outputs and d(loss)/d(theta) on samples number `rows` (an array,
         or None for all), all in NumPy: `theta` holds the parameters in the order of
-        `theta_parameters`."""
+        `theta_parameters`. The gradient is the step's own array (`self.grad`), which
+        the next call fills anew: copy it to keep it."""
         import numpy as np
 
         X = self.X if rows is None else self.X[rows]
-        grad = np.zeros_like(theta)
+        grad = self.grad
+        grad.fill(0.0)
         outputs, saved = self.model_program.forward(X, theta)
         d_outputs = None
         total = 0.0

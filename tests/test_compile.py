@@ -209,6 +209,22 @@ def test_the_batched_code_is_the_matrix_code_learners_know() -> None:
     assert text.count(" @ ") == 3 + 3 * 2
 
 
+def test_batch_backward_adds_into_the_grad_array_it_is_given_each_time() -> None:
+    """The views of grad (dW1, db1, ...) are made once per array: a new array gets the
+    gradients, the one before is left alone, and the same one again adds to them."""
+    model = MLP(2, [3, 1], seed=0)
+    samples = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(0.3)]]
+    step = TrainingStep(model, samples, [1, -1], model.parameters(), losses.hinge)
+    program, theta, seed = step.model_program, step.read_parameters(), np.ones((2, 1))
+    first, second = np.zeros_like(theta), np.zeros_like(theta)
+    _, saved = program.forward(step.X, theta)
+    program.backward(saved, seed, first)
+    program.backward(saved, seed, second)
+    assert np.any(first != 0.0) and first.tolist() == second.tolist()
+    program.backward(saved, seed, second)
+    assert (2.0 * first).tolist() == second.tolist()
+
+
 def test_generated_code_compiles_as_python_source() -> None:
     """Both programs are plain Python that compiles on this interpreter."""
     model = MLP(2, [3, 2], seed=0)
