@@ -521,6 +521,7 @@ class _Emitter:
     lane_of: dict[int, tuple[_Pack, int]] = field(default_factory=dict)
     packs: list[_Pack] = field(default_factory=list)
     started: set[str] = field(default_factory=set)  # adjoints already assigned
+    output_is_shared: bool = False  # the output is the same for every sample
     counters: dict[str, int] = field(default_factory=dict)
 
     def fresh(self, prefix: str) -> str:
@@ -679,6 +680,8 @@ def _numpy_program(emitter: _Emitter) -> str:
     def theta(positions: list[int], block: bool = False) -> str:
         if len(set(positions)) == 1 and not block:
             return f"theta[{positions[0]}]"
+        if positions == list(range(len(graph.parameters))):
+            return "theta"
         first = positions[0]
         if positions == list(range(first, first + len(positions))):
             return f"theta[{first}:{first + len(positions)}]"
@@ -792,8 +795,10 @@ def _numpy_program(emitter: _Emitter) -> str:
         else:
             contribute(outputs, "dOut")
     elif not any(emitter.varies[i] for i in outputs) and len(outputs) == 1:
+        # The same for every sample (an L2 penalty): its adjoint is one number, dOut.
+        emitter.output_is_shared = True
         result, _ = operand(outputs)
-        contribute(outputs, "dOut")
+        contribute_shared(outputs, "dOut")
     else:
         columns = []
         for k, i in enumerate(outputs):
@@ -1072,9 +1077,10 @@ class BatchProgram:
     """A traced graph as NumPy over a batch: `forward(X, theta)` gives the outputs
     (one row per sample) and what backward needs; `backward(saved, d_outputs, grad)`
     adds the parameters' gradients, summed over the batch, into `grad` and returns
-    the inputs' (None when not asked for). The last `numbers` inputs are numbers
-    read per sample (a loss's targets), passed apart as `forward(X, theta, T)` and
-    given no gradient."""
+    the inputs' (None when not asked for). d_outputs has a row per sample, or is one
+    number where the output is the same for every sample (`output_is_shared`). The
+    last `numbers` inputs are numbers read per sample (a loss's targets), passed
+    apart as `forward(X, theta, T)` and given no gradient."""
 
     def __init__(
         self, graph: Graph, layout: Layout, want_input_grads: bool, numbers: int = 0
@@ -1085,6 +1091,8 @@ class BatchProgram:
         theta_of = {i: position[k] for k, i in enumerate(graph.parameters) if i is not None}
         emitter = _plan(graph, theta_of, want_input_grads, numbers)
         program = _numpy_program(emitter)
+        # Then backward takes d(loss)/d(output) as one number, the sum over the samples.
+        self.output_is_shared = emitter.output_is_shared
         header = "".join(
             f"{name} = np.array({value.tolist()!r})\n" for name, value in emitter.constants.items()
         )
@@ -1250,7 +1258,8 @@ class Compiled:
         theta = np.array([self.parameters[k].data for k in order], dtype=float)
         grad = np.zeros_like(theta)
         outputs, saved = program.forward(rows, theta)
-        input_grads = program.backward(saved, np.ones((rows.shape[0], 1)), grad)
+        seeds = float(rows.shape[0]) if program.output_is_shared else np.ones((rows.shape[0], 1))
+        input_grads = program.backward(saved, seeds, grad)
         parameter_grads = np.empty_like(grad)
         parameter_grads[order] = grad
         outputs = np.broadcast_to(np.reshape(outputs, (-1, 1))[:, 0], (rows.shape[0],))
@@ -1448,7 +1457,7 @@ class TrainingStep:
         ]
         self._last_groups: tuple[Any, list[_HeadRows]] | None = None
         self.penalty_program = None
-        self.penalty_seed = np.ones((1, 1))  # d(loss)/d(penalty), an array the code sums
+        self.no_rows = self.X[:0]  # what the penalty's program, the same for all, reads
         if penalty is not None:
             self.penalty_program = BatchProgram(
                 trace([penalty()], [], self.parameters), self.layout, False
@@ -1516,8 +1525,8 @@ class TrainingStep:
         loss = float(total) * (1.0 / len(X))
         self.model_program.backward(saved, d_outputs, grad)
         if self.penalty_program is not None:
-            value, penalty_saved = self.penalty_program.forward(X[:0], theta)
-            self.penalty_program.backward(penalty_saved, self.penalty_seed, grad)
+            value, penalty_saved = self.penalty_program.forward(self.no_rows, theta)
+            self.penalty_program.backward(penalty_saved, 1.0, grad)  # d(loss)/d(penalty)
             loss = loss + float(value)
         return loss, outputs, grad
 

@@ -136,6 +136,18 @@ def test_parameter_gradients_equal_eager_and_batched_ones_are_summed_over_the_ba
     assert np.allclose(compiled.batch(rows).parameter_grads, total, rtol=1e-12, atol=1e-12)
 
 
+def test_a_batched_output_that_reads_no_input_is_the_same_for_every_row() -> None:
+    """An output made of parameters alone (an L2 penalty) is one number for every row,
+    and its parameter gradients are summed over the rows like any other's."""
+    w, b = Value(1.5), Value(-0.5)
+    for output in (lambda x: w * w * 0.1 + b, lambda x: w):
+        result = compile(output, [0.0], [w, b]).batch([[1.0], [2.0], [3.0]])
+        single = compile(output, [0.0], [w, b])(0.0)
+        assert result.outputs.tolist() == [single.output] * 3
+        assert result.parameter_grads.tolist() == [3 * g for g in single.parameter_grads]
+        assert result.input_grads.tolist() == [[0.0]] * 3
+
+
 def test_compiled_functions_read_the_parameters_current_data() -> None:
     """After a parameter's .data changes, the compiled function uses the new number."""
     w = Value(2.0, label="w")
