@@ -99,8 +99,10 @@ print(f.numpy_source)
 # Backward, `dZ1 = dA1 * (1.0 - A1 * A1)`: tanh's local derivative, entry by entry.
 # Then `dW1 += dZ1.T @ X`: entry i of `dZ1.T @ X` is Σₙ dZ1[n] · X[n, i], the
 # scalar line `g_w_i = g_h1 * x_i` summed over the samples, since a weight is shared by
-# every sample and gets the sum of its paths. `db1 += dZ1.sum(axis=0)` is the same for
-# the bias, whose "input" is 1. `dX = dZ1 @ W1` gives each sample its input gradients.
+# every sample and gets the sum of its paths. `db1 += dZ1.T @ ones` is the same for
+# the bias, whose "input" is 1 for every sample: it is `dZ1.sum(axis=0)`, written as a
+# weight's line. `dX = dZ1 @ W1` gives each sample its input gradients. `dW1` and `db1`
+# are views of `grad`, the one array of all gradients, made by `gradient_views`.
 #
 # A layer of several neurons makes `W1` one row per neuron, and the same lines hold.
 # The compiler writes them for a two-layer MLP (3 inputs, 4 ReLUs, 1 output):
@@ -111,8 +113,9 @@ g = scalargrad.compile(lambda x0, x1, x2: model([x0, x1, x2]), [0.0, 0.0, 0.0], 
 print(g.numpy_source)
 
 # %% [markdown]
-# `np.heaviside(Z1, 0.0)` is ReLU's local derivative, 1 where Z1 > 0 and 0 elsewhere,
-# and `dA1 = dZ2 @ W2` hands each hidden neuron the output's gradient times its weight.
+# `np.sign(A1)` is ReLU's local derivative, 1 where the neuron let its input through
+# (A1 > 0) and 0 elsewhere: the op table's step(Z1), read off the ReLU's output. And
+# `dA1 = dZ2 @ W2` hands each hidden neuron the output's gradient times its weight.
 #
 # ## Written by hand, checked against the engine
 #
