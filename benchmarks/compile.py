@@ -158,12 +158,14 @@ def initial_layers() -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-def numpy_by_hand() -> Callable[[int], None]:
+def numpy_by_hand() -> tuple[Callable[[int], None], np.ndarray]:
     """The standard step in NumPy written by hand, as fast as we know how: parameters
     and gradients in one array each, with views of each matrix made once; gradients
     written in place (out=); bias gradients as `ones @ dZ`, the sum over samples; the
     hinge loss's gradient in one expression; L2 added to the whole gradient at once.
-    As the JAX step, it computes no loss value (the compiled step does: fit shows it)."""
+    As the JAX step, it computes no loss value (the compiled step does: fit shows it).
+    The step, and the array of parameters it updates in place (ordered as the
+    compiled step's theta)."""
     X, _, signs = standard_data()
     inputs, t = np.array(X), np.array(signs)[:, None]
     layers = initial_layers()
@@ -199,7 +201,7 @@ def numpy_by_hand() -> Callable[[int], None]:
         grad += (2.0 * L2) * theta
         theta -= schedule(k) * grad
 
-    return one
+    return one, theta
 
 
 def torch_vectorised() -> Callable[[int], None]:
@@ -386,7 +388,7 @@ def main() -> None:
     scalar_seconds, scalar_compile = compiled_scalar(STEPS)
     _, seconds_to_compile = training_step()
     compared = side_by_side(
-        {"batch": compiled_batch(), "hand": numpy_by_hand(), "jax": jax_jitted()}
+        {"batch": compiled_batch(), "hand": numpy_by_hand()[0], "jax": jax_jitted()}
     )
     jax_name = "JAX, whole step jitted" + (", 1 thread" if jax_threads is None else "")
     rows: list[tuple[str, list[float] | None]] = [

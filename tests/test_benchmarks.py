@@ -44,6 +44,23 @@ def test_each_floor_computes_scalargrads_lecture_step(benchmarks_on_path: None, 
         assert p.data == pytest.approx(q.data, abs=1e-12)
 
 
+def test_numpy_written_by_hand_takes_the_compiled_batch_steps(benchmarks_on_path: None) -> None:
+    """The NumPy floor of benchmarks/compile.py computes the standard step as the
+    compiled batch step does: the same parameters after five steps, to 1e-12."""
+    import numpy as np
+    from compile import numpy_by_hand, schedule, training_step  # benchmarks/compile.py
+
+    step, _ = training_step()
+    theta = step.read_parameters()
+    hand, hand_theta = numpy_by_hand()
+    for k in range(5):
+        _, _, grad = step.loss_and_gradient(None, theta)
+        theta = theta - schedule(k) * grad
+        hand(k)
+    assert np.abs(hand_theta - theta).max() < 1e-12
+    assert np.abs(theta - step.read_parameters()).max() > 1e-3  # it did move
+
+
 def test_the_object_floor_builds_as_many_nodes_as_scalargrad(benchmarks_on_path: None) -> None:
     """Numbers in ops are leaves and a neuron is one node in both: the graphs match in size."""
     import floor_engine
