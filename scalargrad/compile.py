@@ -539,6 +539,7 @@ class _Emitter:
     sums_over_samples: bool = False  # backward sums a bias's adjoint over the samples
     counters: dict[str, int] = field(default_factory=dict)
     computed: dict[str, str] = field(default_factory=dict)  # forward expressions, see _Reuse
+    saved: list[str] = field(default_factory=list)  # the names forward returns for backward
 
     def fresh(self, prefix: str) -> str:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1
@@ -835,6 +836,7 @@ def _numpy_program(emitter: _Emitter) -> str:
         if "dX" in emitter.started
         else ("np.zeros_like(X)" if emitter.want_input_grads else "None")
     )
+    emitter.saved = defined
     lines = [f"def forward({', '.join(arguments)}):"]
     lines += [f"    {line}" for line in forward]
     lines.append(f"    return {result}, {_tuple(defined)}")
@@ -1117,6 +1119,8 @@ class BatchProgram:
         program = _numpy_program(emitter)
         # Then backward takes d(loss)/d(output) as one number, the sum over the samples.
         self.output_is_shared = emitter.output_is_shared
+        self.saved_names = emitter.saved
+        self.column_of = {i: (pack.name, col) for i, (pack, col) in emitter.lane_of.items()}
         header = "".join(
             f"{name} = np.array({value.tolist()!r})\n" for name, value in emitter.constants.items()
         )
@@ -1399,10 +1403,11 @@ class TrainingStep:
     target value (a loss's Python may branch on the target, as hinge does), and
     losses whose graphs differ only in a number (mse's target), or in adding where
     another subtracts (hinge's 1 + s and 1 - s), share one program that reads the
-    numbers per sample, from the array T. The package's losses are means over samples,
-    so the batch's loss is the mean of these; the first step is compared with the
-    eager engine (`check_steps`), which would catch a loss or model for which it
-    is not.
+    numbers per sample, from the array T. Where one loss program takes every
+    sample, it is joined to the model's: the step is one program (`joined`). The
+    package's losses are means over samples, so the batch's loss is the mean of
+    these; the first step is compared with the eager engine (`check_steps`), which
+    would catch a loss or model for which it is not.
     """
 
     def __init__(
@@ -1468,8 +1473,22 @@ class TrainingStep:
             picked = [k for k in range(len(reads)) if len({m[1][k] for m in members}) > 1]
             self.extra_columns.append(constants)
             self.picked_reads.append(picked)
-            graph = _with_inputs(_with_picked_inputs(graphs[0], picked), constants)
-            self.heads.append(BatchProgram(graph, self.layout, True, len(constants)))
+            head_graph = _with_inputs(_with_picked_inputs(graphs[0], picked), constants)
+            self.heads.append(BatchProgram(head_graph, self.layout, True, len(constants)))
+        # One loss program for every sample, picking nothing: it joins the model's, and
+        # the step is one program, forward and backward, with the outputs saved in it.
+        self.joined: tuple[BatchProgram, int] | None = None
+        if len(self.heads) == 1 and not self.picked_reads[0]:
+            joined = BatchProgram(
+                _joined(graph, head_graph, self.n_outputs), self.layout, False,
+                len(self.extra_columns[0]),
+            )  # fmt: skip
+            # The outputs must be one array of the program, all of it, to be returned.
+            columns = [joined.column_of[i] for i in graph.outputs]
+            pack = columns[0][0]
+            width = sum(name == pack for name, _ in joined.column_of.values())
+            if columns == [(pack, k) for k in range(width)]:
+                self.joined = (joined, joined.saved_names.index(pack))
         self.group = np.array([head_of[t][0] for t in targets])
         self.per_sample_numbers = [
             np.array([[head_of[t][1][k] for k in varying] for t in targets])
@@ -1517,11 +1536,25 @@ class TrainingStep:
         or None for all), all in NumPy: `theta` holds the parameters in the order of
         `theta_parameters`. The gradient is the step's own array (`self.grad`), which
         the next call fills anew: copy it to keep it."""
-        import numpy as np
-
         X = self.X if rows is None else self.X[rows]
         grad = self.grad
         grad.fill(0.0)
+        if self.joined is not None:
+            program, outputs_at = self.joined
+            (group,) = self._groups(rows)
+            numbers = () if group.numbers is None else (group.numbers,)
+            losses, saved = program.forward(X, theta, *numbers)
+            program.backward(saved, group.seed, grad)
+            outputs, total = saved[outputs_at], losses.sum()
+        else:
+            outputs, total = self._model_then_losses(rows, X, theta, grad)
+        return self._with_penalty(float(total) * (1.0 / len(X)), theta, grad), outputs, grad
+
+    def _model_then_losses(self, rows: Any, X: Any, theta: Any, grad: Any) -> tuple[Any, Any]:
+        """The outputs and the sum of the losses, by the model's program and then each
+        loss program on its samples; their gradients added into `grad`."""
+        import numpy as np
+
         outputs, saved = self.model_program.forward(X, theta)
         d_outputs = None
         total = 0.0
@@ -1546,13 +1579,16 @@ class TrainingStep:
                     d_outputs = np.empty_like(outputs)
                 d_outputs[group.samples] = d_head
             total += losses.sum()
-        loss = float(total) * (1.0 / len(X))
         self.model_program.backward(saved, d_outputs, grad)
-        if self.penalty_program is not None:
-            value, penalty_saved = self.penalty_program.forward(self.no_rows, theta)
-            self.penalty_program.backward(penalty_saved, 1.0, grad)  # d(loss)/d(penalty)
-            loss = loss + float(value)
-        return loss, outputs, grad
+        return outputs, total
+
+    def _with_penalty(self, loss: float, theta: Any, grad: Any) -> float:
+        """The loss plus the penalty, whose gradient is added into `grad`."""
+        if self.penalty_program is None:
+            return loss
+        value, saved = self.penalty_program.forward(self.no_rows, theta)
+        self.penalty_program.backward(saved, 1.0, grad)  # d(loss)/d(penalty) is 1
+        return loss + float(value)
 
     def _groups(self, rows: Any) -> list[_HeadRows]:
         """For each loss program: its samples in `rows`, their numbers and picks, their
@@ -1697,6 +1733,36 @@ def _with_picked_inputs(graph: Graph, picked: list[int]) -> Graph:
         list(map(moved, graph.parameters)),
         [i + shift for i in graph.outputs],
     )
+
+
+def _joined(model: Graph, head: Graph, m: int) -> Graph:
+    """The model's graph with the loss's after it: the loss reads the model's outputs
+    where it read its first `m` inputs; its other inputs (numbers per sample) follow
+    the model's inputs, and a parameter both read is one node."""
+    moved: dict[int, int] = {}
+    for k, i in enumerate(head.inputs[:m]):
+        if i is not None:
+            moved[i] = model.outputs[k]
+    for mine, theirs in zip(model.parameters, head.parameters):
+        if mine is not None and theirs is not None:
+            moved[theirs] = mine
+    nodes = list(model.nodes)
+    for i, node in enumerate(head.nodes):
+        if i not in moved:
+            moved[i] = len(nodes)
+            parents = tuple(moved[p] for p in node.parents)
+            nodes.append(Node(node.kind, node.op, parents, node.data, node.label))
+
+    def at(index: int | None) -> int | None:
+        return None if index is None else moved[index]
+
+    return Graph(
+        nodes,
+        [*model.inputs, *map(at, head.inputs[m:])],
+        [mine if mine is not None else at(theirs)
+         for mine, theirs in zip(model.parameters, head.parameters)],
+        [moved[i] for i in head.outputs],
+    )  # fmt: skip
 
 
 def _with_inputs(graph: Graph, constants: list[int]) -> Graph:

@@ -394,7 +394,8 @@ def test_cross_entropy_over_many_classes_is_one_loss_program_picking_the_target_
 def test_hinge_is_one_loss_program_reading_each_samples_sign_per_sample() -> None:
     """hinge's loss graph is 1 - s for t = +1 and 1 + s for t = -1: one program takes
     both, as 1 - T * s with T the sign read per sample, each loss eager's bit for bit
-    (on the same scores: the model's sums may differ in the last bit)."""
+    (on the same scores: the model's sums may differ in the last bit); and it joins the
+    model's program, so that the step is one program."""
     X, y = moons(24, noise=0.1)
     model = MLP(2, [5, 1], "tanh", seed=0)
     samples = [[Value(v) for v in row] for row in X]
@@ -406,6 +407,12 @@ def test_hinge_is_one_loss_program_reading_each_samples_sign_per_sample() -> Non
     compiled, _ = step.heads[0].forward(scores, step.read_parameters(), step.per_sample_numbers[0])
     eager_losses = [losses.hinge([Value(z)], [t]).data for z, t in zip(scores[:, 0], signs)]
     assert compiled[:, 0].tolist() == eager_losses
+    # One loss program for all samples joins the model's: the step is one program.
+    assert step.joined is not None
+    assert "    Z2 = A1 @ W2.T + b2\n    H1 = T * Z2\n" in step.joined[0].source
+    loss, outputs, _ = step.loss_and_gradient(None, step.read_parameters())
+    assert outputs.tolist() == scores.tolist()
+    assert loss == pytest.approx(sum(eager_losses) / len(samples), abs=1e-15)
 
 
 def test_compiled_fit_counts_correct_predictions_as_eager_fit_does_even_with_nan() -> None:
