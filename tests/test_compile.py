@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -221,6 +222,19 @@ def test_the_batched_code_is_the_matrix_code_learners_know() -> None:
     # Three products forward; backward three per layer (dZ @ W, dZ.T @ A, dZ.T @ ones),
     # and dX = dZ1 @ W1 for the inputs.
     assert text.count(" @ ") == 3 + 3 * 3
+
+
+def test_the_readmes_matrix_code_is_what_the_compiler_writes() -> None:
+    """Every line of the README's NumPy excerpt (comments aside) is in the generated code."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    excerpt = readme.split('"from scratch" projects write by hand:\n\n```python\n')[1]
+    lines = [line.split("#")[0].strip() for line in excerpt.split("```")[0].splitlines()]
+    model = MLP(2, [16, 16, 1], seed=0)
+    text = compile(lambda a, b: model([a, b]), [0.0, 0.0], model.parameters()).numpy_source
+    shown = [line for line in lines if line != "..."]
+    assert len(shown) >= 4
+    for line in shown:
+        assert f"    {line}\n" in text
 
 
 def test_batch_backward_adds_into_the_grad_array_it_is_given_each_time() -> None:
