@@ -47,7 +47,7 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
-	$(PY) benchmarks/lecture.py
+	$(PY) benchmarks/lecture.py --floor
 	$(PY) benchmarks/train.py
 	$(PY) benchmarks/compile.py
 	$(PY) benchmarks/engine.py
