@@ -1,0 +1,741 @@
+"""NumPy over a batch: each scalar node a column over the samples, each layer's
+weighted sums one matrix product."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scalargrad.compile.expressions import (
+    _PYTHON_NAMESPACE,
+    _expand_fused_forward,
+    _Fold,
+    _fused_roles,
+    _number,
+    _parsed,
+    _Substitute,
+    _sum_lines,
+    _term,
+)
+from scalargrad.compile.scalar import _needs_grad, _times, _tuple
+from scalargrad.compile.trace import Graph, Node, _identifier
+from scalargrad.ops import FUSED_OPS, FusedOp, Op
+
+_NUMPY_FUNCTIONS = {
+    "exp": "np.exp", "log": "np.log", "sqrt": "np.sqrt", "tanh": "np.tanh", "sin": "np.sin",
+    "cos": "np.cos", "abs": "np.abs", "max": "np.maximum", "round": "np.round",
+    "sign": "np.sign",
+}  # fmt: skip
+
+
+class _NumPyForm(ast.NodeTransformer):
+    """An op-table expression over arrays: `a if c else b` is np.where(c, a, b), and/or
+    are logical_and/or, step(x) is np.sign(np.maximum(x, 0.0)): 0 at 0 and below, NaN
+    stays NaN, as np.heaviside(x, 0.0) but twice as fast; after a ReLU, whose output
+    is np.maximum(x, 0.0), it reads np.sign(A1) (see `_Reuse`)."""
+
+    @staticmethod
+    def _call(function: str, *args: ast.expr) -> ast.Call:
+        return ast.Call(ast.parse(function, mode="eval").body, list(args), [])
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        assert isinstance(node.func, ast.Name)
+        if node.func.id == "step":
+            return self._call("np.sign", self._call("np.maximum", node.args[0], ast.Constant(0.0)))
+        return self._call(_NUMPY_FUNCTIONS[node.func.id], *node.args)
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+        self.generic_visit(node)
+        return self._call("np.where", node.test, node.body, node.orelse)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        self.generic_visit(node)
+        function = "np.logical_and" if isinstance(node.op, ast.And) else "np.logical_or"
+        result = node.values[0]
+        for value in node.values[1:]:
+            result = self._call(function, result, value)
+        return result
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        self.generic_visit(node)
+        pairs: list[ast.expr] = []
+        left = node.left
+        for op, right in zip(node.ops, node.comparators):
+            pairs.append(ast.Compare(left, [op], [right]))
+            left = right
+        result = pairs[0]
+        for pair in pairs[1:]:
+            result = self._call("np.logical_and", result, pair)
+        return result
+
+
+class _Reuse(ast.NodeTransformer):
+    """Put the name of a forward line in place of its expression, where a derivative
+    computes it again: np.sign(np.maximum(Z1, 0.0)) becomes np.sign(A1)."""
+
+    def __init__(self, computed: dict[str, str]) -> None:
+        self.computed = computed  # ast.dump of an expression -> the name it is saved under
+
+    def visit(self, node: ast.AST) -> Any:
+        name = self.computed.get(ast.dump(node)) if isinstance(node, ast.expr) else None
+        return ast.Name(name, ast.Load()) if name else super().visit(node)
+
+
+def _numpy_expression(expression: str, operands: dict[str, ast.expr]) -> ast.expr:
+    tree = _Fold(_PYTHON_NAMESPACE).visit(_Substitute(operands).visit(_parsed(expression)))
+    return ast.fix_missing_locations(_NumPyForm().visit(tree))  # type: ignore[no-any-return]
+
+
+def _code(text: str) -> ast.expr:
+    return ast.parse(text, mode="eval").body
+
+
+@dataclass
+class _Pack:
+    """Nodes computed together: column j of the array `name` is node lanes[j]."""
+
+    name: str
+    lanes: list[int | None]
+    kind: str  # "input", "dense", "map" or "single"
+
+
+@dataclass
+class Layout:
+    """Where each parameter sits in the flat array `theta` the NumPy code reads:
+    each layer's weights as one block (row-major), then its biases, then the rest."""
+
+    order: list[int]  # parameter index at each position of theta
+
+    @property
+    def position(self) -> dict[int, int]:
+        """theta position of each parameter index."""
+        return {p: k for k, p in enumerate(self.order)}
+
+
+@dataclass
+class _Emitter:
+    graph: Graph
+    varies: list[bool]
+    theta_of: dict[int, int]  # node -> theta position, for parameter nodes
+    want_input_grads: bool
+    numbers: int  # the last inputs are numbers per sample, read from T, never differentiated
+    forward: list[str] = field(default_factory=list)
+    backward: list[str] = field(default_factory=list)
+    constants: dict[str, Any] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # shared (per-batch scalar) nodes
+    lane_of: dict[int, tuple[_Pack, int]] = field(default_factory=dict)
+    packs: list[_Pack] = field(default_factory=list)
+    started: set[str] = field(default_factory=set)  # adjoints already assigned
+    output_is_shared: bool = False  # the output is the same for every sample
+    sums_over_samples: bool = False  # backward sums a bias's adjoint over the samples
+    counters: dict[str, int] = field(default_factory=dict)
+    computed: dict[str, str] = field(default_factory=dict)  # forward expressions, see _Reuse
+    saved: list[str] = field(default_factory=list)  # the names forward returns for backward
+
+    def fresh(self, prefix: str) -> str:
+        self.counters[prefix] = self.counters.get(prefix, 0) + 1
+        return f"{prefix}{self.counters[prefix]}"
+
+    def constant_array(self, values: list[Any], prefix: str) -> str:
+        import numpy as np
+
+        name = self.fresh(prefix)
+        self.constants[name] = np.array(values)
+        return name
+
+
+def _columns(pack: _Pack, cols: Sequence[int]) -> str:
+    """Columns `cols` of a pack as NumPy source: Z1, Z1[:, 2:5] or Z1[:, [0, 3]]."""
+    cols = list(cols)
+    if cols == list(range(len(pack.lanes))):
+        return pack.name
+    if cols == list(range(cols[0], cols[0] + len(cols))):
+        return f"{pack.name}[:, {cols[0]}:{cols[0] + len(cols)}]"
+    return f"{pack.name}[:, {cols}]"
+
+
+def _layout(graph: Graph) -> Layout:
+    """Parameters in the order the dense layers of `graph` read them, then the rest."""
+    node_to_parameter = {i: k for k, i in enumerate(graph.parameters) if i is not None}
+    order: list[int] = []
+    seen: set[int] = set()
+    emitter = _plan(graph, {}, want_input_grads=False)
+    for pack in emitter.packs:
+        if pack.kind != "dense":
+            continue
+        dots = [graph.nodes[i] for i in pack.lanes if i is not None]
+        blocks = [
+            [p for d in dots for p in d.parents[: len(d.parents) // 2]],
+            [d.parents[-1] for d in dots if len(d.parents) % 2],
+        ]
+        for block in blocks:
+            ks = [node_to_parameter[p] for p in block]
+            if len(set(ks)) == len(ks) and not seen & set(ks):
+                order.extend(ks)
+                seen.update(ks)
+    order.extend(k for k in range(len(graph.parameters)) if k not in seen)
+    return Layout(order)
+
+
+def _plan(
+    graph: Graph, theta_of: dict[int, int], want_input_grads: bool, numbers: int = 0
+) -> _Emitter:
+    """Group the graph's per-sample nodes into packs, wave by wave: nodes whose
+    parents are all computed, with the same op reading the same packs, go together.
+    The last `numbers` inputs are a pack of their own, T."""
+    nodes = graph.nodes
+    varies = [False] * len(nodes)
+    for i in graph.inputs:
+        if i is not None:
+            varies[i] = True
+    for i, node in enumerate(nodes):
+        if node.kind == "op" and any(varies[p] for p in node.parents):
+            varies[i] = True
+    emitter = _Emitter(graph, varies, theta_of, want_input_grads, numbers)
+    split = len(graph.inputs) - numbers
+    for name, leaves in (("X", graph.inputs[:split]), ("T", graph.inputs[split:])):
+        inputs = _Pack(name, list(leaves), "input")
+        emitter.packs.append(inputs)
+        for col, i in enumerate(leaves):
+            if i is not None:
+                emitter.lane_of[i] = (inputs, col)
+    remaining = [i for i, node in enumerate(nodes) if node.kind == "op" and varies[i]]
+    while remaining:
+        ready = [
+            i for i in remaining
+            if all(not varies[p] or p in emitter.lane_of for p in nodes[i].parents)
+        ]  # fmt: skip
+        groups: dict[Any, list[int]] = {}
+        for i in ready:
+            groups.setdefault(_pack_key(emitter, i), []).append(i)
+        for key, members in groups.items():
+            for lanes in _distinct_lanes(emitter, key, members):
+                kind = key[0]
+                pack = _Pack("", list(lanes), kind)
+                emitter.packs.append(pack)
+                for col, i in enumerate(lanes):
+                    emitter.lane_of[i] = (pack, col)
+        done = set(ready)
+        remaining = [i for i in remaining if i not in done]
+    return emitter
+
+
+def _pack_key(emitter: _Emitter, i: int) -> Any:
+    node = emitter.graph.nodes[i]
+    nodes = emitter.graph.nodes
+    op = node.op
+    if isinstance(op, FusedOp) and op.name == "dot" and len(node.parents) >= 2:
+        n = len(node.parents) // 2
+        ws, xs, bias = node.parents[:n], node.parents[n : 2 * n], node.parents[2 * n :]
+        if (
+            all(nodes[p].kind == "parameter" for p in (*ws, *bias))
+            and all(emitter.varies[p] for p in xs)
+            and len({id(emitter.lane_of[p][0]) for p in xs}) == 1
+        ):
+            return ("dense", xs, bool(bias))
+    if isinstance(op, Op):
+        return ("map", op.name, tuple(_operand_kind(emitter, p) for p in node.parents))
+    return ("single", i)
+
+
+def _operand_kind(emitter: _Emitter, p: int) -> tuple[Any, ...]:
+    if emitter.varies[p]:
+        return ("lane", id(emitter.lane_of[p][0]))
+    kind = emitter.graph.nodes[p].kind
+    return (kind,) if kind in ("constant", "parameter") else ("shared", p)
+
+
+def _distinct_lanes(emitter: _Emitter, key: Any, members: list[int]) -> list[list[int]]:
+    """Split a group so that no two of its nodes read the same columns (x * 2 and x * 3
+    from the same x go to two packs): one column of each pack per node."""
+    if key[0] != "map":
+        return [members]
+    nodes = emitter.graph.nodes
+
+    def columns(i: int) -> tuple[int, ...]:
+        return tuple(emitter.lane_of[p][1] for p in nodes[i].parents if emitter.varies[p])
+
+    packs: list[dict[tuple[int, ...], int]] = []
+    for i in members:
+        for pack in packs:
+            if columns(i) not in pack:
+                pack[columns(i)] = i
+                break
+        else:
+            packs.append({columns(i): i})
+    return [[pack[c] for c in sorted(pack)] for pack in packs]
+
+
+# A layer's weighted sums become matrix products only because the op table says a
+# dot's derivatives are its partners (d/dw_i = x_i, d/dx_i = w_i, d/db = 1): then
+# the batch's sum of dZ * x_i is dZ.T @ X. Should the table say otherwise, each dot
+# is written out term by term from the table instead.
+_DOT_IS_BILINEAR = dict(FUSED_OPS["dot"].derivatives) == {"w_i": "x_i", "x_i": "w_i", "b": "1.0"}
+
+
+def _numpy_program(emitter: _Emitter) -> str:
+    graph, nodes = emitter.graph, emitter.graph.nodes
+    wanted = {i for i in graph.parameters if i is not None}
+    if emitter.want_input_grads:
+        differentiated = graph.inputs[: len(graph.inputs) - emitter.numbers]
+        wanted.update(i for i in differentiated if i is not None)
+    needs = _needs_grad(graph, wanted)
+    forward, backward = emitter.forward, emitter.backward
+    arguments = ["X", "theta", "T"] if emitter.numbers else ["X", "theta"]
+    defined = list(arguments)
+    views: list[str] = []  # backward's views of grad, one per weight matrix and bias
+
+    def theta(positions: list[int], block: bool = False) -> str:
+        if len(set(positions)) == 1 and not block:
+            return f"theta[{positions[0]}]"
+        if positions == list(range(len(graph.parameters))):
+            return "theta"
+        first = positions[0]
+        if positions == list(range(first, first + len(positions))):
+            return f"theta[{first}:{first + len(positions)}]"
+        return f"theta[{emitter.constant_array(positions, 'I')}]"
+
+    def add_to_parameters(positions: list[int], share: str, reduce: str) -> None:
+        if len(set(positions)) == 1:
+            backward.append(f"grad[{positions[0]}] += np.sum({share})")
+        elif len(set(positions)) == len(positions):
+            backward.append(f"{theta(positions).replace('theta', 'grad')} += {share}{reduce}")
+        else:
+            index = emitter.constant_array(positions, "I")
+            backward.append(f"np.add.at(grad, {index}, {share}{reduce})")
+
+    # An adjoint first set to another array (dH1 = dH4) shares it, so adding to it in
+    # place would change both: it is added to in place only once it owns its array.
+    owned: set[str] = set()
+
+    def add_to(pack: _Pack, cols: list[int], share: str, full_shape: bool = True) -> None:
+        name = f"d{pack.name}"
+        full = cols == list(range(len(pack.lanes)))
+        if name not in emitter.started:
+            emitter.started.add(name)
+            if full and full_shape:
+                backward.append(f"{name} = {share}")
+                if not (share.isidentifier() or "[" in share):  # a new array, not a view
+                    owned.add(name)
+                return
+            backward.append(f"{name} = np.zeros_like({pack.name})")
+            owned.add(name)
+        if full and name not in owned:
+            backward.append(f"{name} = {name} + {share}")
+            return
+        if name not in owned:
+            backward.append(f"{name} = {name}.copy()")
+            owned.add(name)
+        if len(set(cols)) < len(cols):  # a column read twice: `+=` would add it once
+            backward.append(f"np.add.at({name}, (slice(None), {list(cols)}), {share})")
+            return
+        target = name if full else f"{name}{_columns(pack, cols)[len(pack.name) :]}"
+        backward.append(f"{target} += {share}")
+
+    def add_to_shared(i: int, share: str) -> None:
+        name = f"g_{emitter.names[i]}"
+        backward.append(f"{name} {'+=' if name in emitter.started else '='} {share}")
+        emitter.started.add(name)
+
+    def operand(parents: list[int]) -> tuple[str, str]:
+        """The operand that `parents` (one per lane) form, and its kind."""
+        first = parents[0]
+        if emitter.varies[first]:
+            pack = emitter.lane_of[first][0]
+            return _columns(pack, [emitter.lane_of[p][1] for p in parents]), "lane"
+        kind = nodes[first].kind
+        if kind == "constant":
+            values = [nodes[p].data for p in parents]
+            if all(v == values[0] for v in values):
+                return ast.unparse(_number(values[0])), kind
+            return emitter.constant_array([values], "C"), kind
+        if kind == "parameter":
+            return theta([emitter.theta_of[p] for p in parents]), kind
+        return emitter.names[first], "shared"
+
+    def contribute_shared(parents: list[int], share: str, full_shape: bool = True) -> None:
+        first = parents[0]
+        if first not in needs:
+            return
+        if nodes[first].kind == "parameter":
+            add_to_parameters([emitter.theta_of[p] for p in parents], share, "")
+        elif nodes[first].kind == "op":
+            add_to_shared(first, share)
+
+    def contribute(parents: list[int], share: str, full_shape: bool = True) -> None:
+        first = parents[0]
+        if first not in needs:
+            return
+        if emitter.varies[first]:
+            pack = emitter.lane_of[first][0]
+            add_to(pack, [emitter.lane_of[p][1] for p in parents], share, full_shape)
+        elif nodes[first].kind == "parameter":
+            add_to_parameters([emitter.theta_of[p] for p in parents], share, ".sum(axis=0)")
+        elif nodes[first].kind == "op":
+            add_to_shared(first, f"{share}.sum()" if share.isidentifier() else f"({share}).sum()")
+
+    # Nodes that are the same for every sample (made from parameters and constants
+    # only, as an L2 penalty is) are computed once, as numbers.
+    shared = [i for i, n in enumerate(nodes) if n.kind == "op" and not emitter.varies[i]]
+    taken: set[str] = set()
+    for i in shared:
+        emitter.names[i] = _identifier(nodes[i].label or emitter.fresh("s"), taken)
+    for i in shared:
+        _emit_shared(emitter, i, operand, theta)
+        defined.append(emitter.names[i])
+
+    # Per-sample nodes, pack by pack.
+    for pack in emitter.packs[2:]:  # after the inputs, X and T
+        _emit_pack_forward(emitter, pack, operand, theta, defined, views)
+
+    # The outputs, and the adjoints they start from.
+    outputs = graph.outputs
+    backward_args = "dOut"
+    all_varies = all(emitter.varies[i] for i in outputs)
+    if all_varies and len({id(emitter.lane_of[i][0]) for i in outputs}) == 1:
+        pack = emitter.lane_of[outputs[0]][0]
+        cols = [emitter.lane_of[i][1] for i in outputs]
+        result = _columns(pack, cols)
+        if cols == list(range(len(pack.lanes))):
+            backward_args = f"d{pack.name}"
+            if outputs[0] in needs:
+                emitter.started.add(backward_args)
+        else:
+            contribute(outputs, "dOut")
+    elif not any(emitter.varies[i] for i in outputs) and len(outputs) == 1:
+        # The same for every sample (an L2 penalty): its adjoint is one number, dOut.
+        emitter.output_is_shared = True
+        result, _ = operand(outputs)
+        contribute_shared(outputs, "dOut")
+    else:
+        columns = []
+        for k, i in enumerate(outputs):
+            text, kind = operand([i])
+            columns.append(text if kind == "lane" else f"np.full((X.shape[0], 1), {text})")
+            contribute([i], f"dOut[:, {k}:{k + 1}]")
+        result = f"np.concatenate([{', '.join(columns)}], axis=1)"
+
+    for pack in reversed(emitter.packs[2:]):
+        if f"d{pack.name}" in emitter.started:
+            _emit_pack_backward(emitter, pack, operand, contribute, add_to_parameters, views)
+    for i in reversed(shared):
+        if f"g_{emitter.names[i]}" in emitter.started:
+            _emit_shared_backward(emitter, i, operand, contribute_shared)
+
+    grad_x = (
+        "dX"
+        if "dX" in emitter.started
+        else ("np.zeros_like(X)" if emitter.want_input_grads else "None")
+    )
+    emitter.saved = defined
+    lines = [f"def forward({', '.join(arguments)}):"]
+    lines += [f"    {line}" for line in forward]
+    lines.append(f"    return {result}, {_tuple(defined)}")
+    lines.append("")
+    # The views of grad are made once per grad array (see BatchProgram.backward).
+    named = [v.split(" = ")[0] for v in views if not v.startswith("#")]
+    if views:
+        lines.append("def gradient_views(grad):")
+        lines += [f"    {line}" for line in views]
+        lines.append(f"    return {_tuple(named) if named else '()'}")
+        lines.append("")
+        lines.append(f"def backward(saved, {backward_args}, grad, views):")
+    else:
+        lines.append(f"def backward(saved, {backward_args}, grad):")
+    lines.append(
+        f"    {_tuple(defined)[1:-1].rstrip(',')}, = saved"
+        if len(defined) == 1
+        else f"    {', '.join(defined)} = saved"
+    )
+    if named:
+        lines.append(f"    {', '.join(named)}{',' if len(named) == 1 else ''} = views")
+    if emitter.sums_over_samples:
+        # A bias is a weight whose input is always 1: db1 += dZ1.T @ ones, as dW1 += dZ1.T @ X
+        # (a matrix product sums over the samples 2x as fast as dZ1.sum(axis=0) does).
+        lines.append("    ones = np.ones(len(X))")
+    lines += [f"    {line}" for line in backward]
+    lines.append(f"    return {grad_x}")
+    return "\n".join(lines) + "\n"
+
+
+def _emit_shared(emitter: _Emitter, i: int, operand: Any, theta: Any) -> None:
+    node = emitter.graph.nodes[i]
+    name = emitter.names[i]
+    op = node.op
+    if isinstance(op, FusedOp) and op.name == "dot" and _dot_over_parameters(emitter, node):
+        ws, xs = _pairs_in_theta_order(emitter, node)
+        w, x = (theta([emitter.theta_of[p] for p in ps]) for ps in (ws, xs))
+        text = f"{w} @ {x}"
+        if len(node.parents) % 2:
+            text = f"{operand([node.parents[-1]])[0]} + {text}"
+        emitter.forward.append(f"{name} = {text}")
+        return
+    parents = [_code(operand([p])[0]) for p in node.parents]
+    if isinstance(op, FusedOp):
+        terms = _expand_fused_forward(op, _fused_roles(op, parents))
+        emitter.forward += _sum_lines(name, [_term(_NumPyForm().visit(t)) for t in terms])
+        return
+    assert isinstance(op, Op)
+    expression = _numpy_expression(op.forward, dict(zip(op.inputs, parents)))
+    emitter.forward.append(f"{name} = {ast.unparse(expression)}")
+
+
+def _pairs_in_theta_order(emitter: _Emitter, node: Node) -> tuple[list[int], list[int]]:
+    """A dot's (weight, input) pairs sorted by where the weights sit in theta, so that
+    an L2 penalty over all parameters reads theta as one slice (NumPy's dot does not
+    add left to right anyway)."""
+    n = len(node.parents) // 2
+    pairs = sorted(
+        zip(node.parents[:n], node.parents[n : 2 * n]), key=lambda pair: emitter.theta_of[pair[0]]
+    )
+    return [w for w, _ in pairs], [x for _, x in pairs]
+
+
+def _dot_over_parameters(emitter: _Emitter, node: Node) -> bool:
+    n = len(node.parents) // 2
+    return (
+        _DOT_IS_BILINEAR
+        and n > 1
+        and all(emitter.graph.nodes[p].kind == "parameter" for p in node.parents[: 2 * n])
+    )
+
+
+def _emit_shared_backward(emitter: _Emitter, i: int, operand: Any, contribute: Any) -> None:
+    node = emitter.graph.nodes[i]
+    grad = f"g_{emitter.names[i]}"
+    op = node.op
+    if isinstance(op, FusedOp) and op.name == "dot" and _dot_over_parameters(emitter, node):
+        ws, xs = _pairs_in_theta_order(emitter, node)
+        if ws == xs:  # p . p, a sum of squares: both edges reach p, one line adds both
+            contribute(ws, f"(2.0 * {grad}) * {operand(xs)[0]}", True)
+        else:
+            contribute(ws, f"{grad} * {operand(xs)[0]}", True)
+            contribute(xs, f"{grad} * {operand(ws)[0]}", True)
+        if len(node.parents) % 2:
+            contribute([node.parents[-1]], grad)
+        return
+    _emit_edges(
+        emitter, node, [[p] for p in node.parents], grad, emitter.names[i], operand, contribute
+    )
+
+
+def _emit_edges(
+    emitter: _Emitter,
+    node: Node,
+    parents: list[list[int]],
+    grad: str,
+    out: str,
+    operand: Any,
+    contribute: Any,
+) -> None:
+    """One line per input: its adjoint += this node's adjoint * the table's derivative."""
+    operands = [_code(operand(ps)[0]) for ps in parents]
+    op = node.op
+    if isinstance(op, FusedOp):
+        roles = op.roles(len(operands))
+        by_role = {(role, i): x for (role, i), x in zip(roles, operands)}
+        expressions: list[str | None] = [op.derivatives[role] for role, _ in roles]
+        names = [
+            {
+                k: v
+                for k, v in (("x_i", by_role.get(("x_i", i))), ("w_i", by_role.get(("w_i", i))))
+                if v is not None
+            }
+            for _, i in roles
+        ]
+    else:
+        assert isinstance(op, Op)
+        expressions = list(op.derivatives)
+        names = [dict(zip(op.inputs, operands))] * len(operands)
+    for ps, expression, known in zip(parents, expressions, names):
+        if expression is None:
+            continue
+        edge = _Reuse(emitter.computed).visit(
+            _numpy_expression(expression, {**known, "out": _code(out)})
+        )
+        share = ast.unparse(_times(_code(grad), edge))
+        contribute(ps, share)
+
+
+def _emit_pack_forward(
+    emitter: _Emitter, pack: _Pack, operand: Any, theta: Any, defined: list[str], views: list[str]
+) -> None:
+    nodes = emitter.graph.nodes
+    lanes = [i for i in pack.lanes if i is not None]
+    first = nodes[lanes[0]]
+    if pack.kind == "dense":
+        k = emitter.fresh("Z")[1:]
+        pack.name = f"Z{k}"
+        n = len(first.parents) // 2
+        x = operand(list(first.parents[n : 2 * n]))[0]
+        weights = [emitter.theta_of[p] for i in lanes for p in nodes[i].parents[:n]]
+        emitter.forward.append(f"W{k} = {theta(weights, True)}.reshape({len(lanes)}, {n})")
+        text = f"{x} @ W{k}.T"
+        defined += [f"W{k}"]
+        views.append(_gradient_view(f"dW{k}", theta(weights, True), f".reshape({len(lanes)}, {n})"))
+        if len(first.parents) % 2:
+            biases = theta([emitter.theta_of[nodes[i].parents[-1]] for i in lanes], True)
+            emitter.forward.append(f"b{k} = {biases}")
+            views.append(_gradient_view(f"db{k}", biases, ""))
+            text += f" + b{k}"
+        emitter.forward.append(f"{pack.name} = {text}")
+        defined.append(pack.name)
+        return
+    op = first.op
+    if pack.kind == "map":
+        assert isinstance(op, Op)
+        source = emitter.lane_of.get(first.parents[0]) if first.parents else None
+        is_activation = (
+            op.activation
+            and source is not None
+            and source[0].kind == "dense"
+            and len(pack.lanes) == len(source[0].lanes)
+        )
+        pack.name = f"A{source[0].name[1:]}" if is_activation and source else emitter.fresh("H")
+        operands = {
+            name: _code(operand([nodes[i].parents[k] for i in lanes])[0])
+            for k, name in enumerate(op.inputs)
+        }
+        expression = _numpy_expression(op.forward, operands)
+        emitter.forward.append(f"{pack.name} = {ast.unparse(expression)}")
+        emitter.computed[ast.dump(expression)] = pack.name
+        defined.append(pack.name)
+        return
+    pack.name = emitter.fresh("H")
+    assert isinstance(op, FusedOp)
+    if op.name == "sum":
+        terms = []
+        for run in _runs(emitter, list(first.parents)):
+            text, kind = operand(run)
+            terms.append(
+                f"{text}.sum(axis=1, keepdims=True)" if kind == "lane" and len(run) > 1 else text
+            )
+        emitter.forward += _sum_lines(pack.name, terms)
+    else:
+        parents = [_code(operand([p])[0]) for p in first.parents]
+        expanded = _expand_fused_forward(op, _fused_roles(op, parents))
+        emitter.forward += _sum_lines(pack.name, [_term(_NumPyForm().visit(t)) for t in expanded])
+    defined.append(pack.name)
+
+
+def _gradient_view(name: str, block: str, reshape: str) -> str:
+    """`dW1 = grad[0:8].reshape(4, 2)`: a view, so `dW1 += ...` adds into grad. A block
+    gathered from scattered positions (a weight shared between layers) is no view:
+    its gradient is added position by position instead (see `_add_to_view`)."""
+    if "theta[I" in block:
+        return f"# {name}: added into grad at {block[6:-1]} with np.add.at"
+    return f"{name} = {block.replace('theta', 'grad')}{reshape}"
+
+
+def _add_to_view(emitter: _Emitter, views: list[str], name: str, share: str) -> None:
+    view = next(v for v in views if v.startswith((f"{name} =", f"# {name}:")))
+    if view.startswith("#"):
+        index = view.split(" at ")[1].split(" ")[0]
+        emitter.backward.append(f"np.add.at(grad, {index}, ({share}).ravel())")
+    else:
+        emitter.backward.append(f"{name} += {share}")
+
+
+def _runs(emitter: _Emitter, parents: list[int]) -> list[list[int]]:
+    """Consecutive parents from the same pack, each column once: one slice each."""
+    runs: list[list[int]] = []
+    for p in parents:
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and emitter.varies[p]
+            and emitter.varies[last[0]]
+            and emitter.lane_of[p][0] is emitter.lane_of[last[0]][0]
+            and emitter.lane_of[p][1] == emitter.lane_of[last[-1]][1] + 1
+        ):
+            last.append(p)
+        else:
+            runs.append([p])
+    return runs
+
+
+def _emit_pack_backward(
+    emitter: _Emitter,
+    pack: _Pack,
+    operand: Any,
+    contribute: Any,
+    add_to_parameters: Any,
+    views: list[str],
+) -> None:
+    nodes = emitter.graph.nodes
+    lanes = [i for i in pack.lanes if i is not None]
+    first = nodes[lanes[0]]
+    grad = f"d{pack.name}"
+    if pack.kind == "dense":
+        k = pack.name[1:]
+        n = len(first.parents) // 2
+        xs = list(first.parents[n : 2 * n])
+        x = operand(xs)[0]
+        contribute(xs, f"{grad} @ W{k}")
+        _add_to_view(emitter, views, f"dW{k}", f"{grad}.T @ {x}")
+        if len(first.parents) % 2:
+            emitter.sums_over_samples = True
+            _add_to_view(emitter, views, f"db{k}", f"{grad}.T @ ones")
+        return
+    if pack.kind == "map":
+        parents = [[nodes[i].parents[k] for i in lanes] for k in range(len(first.parents))]
+        _emit_edges(emitter, first, parents, grad, pack.name, operand, contribute)
+        return
+    op = first.op
+    assert isinstance(op, FusedOp)
+    if op.name == "sum":
+        for run in _runs(emitter, list(first.parents)):
+            contribute(run, grad, len(run) == 1)
+        return
+    _emit_edges(emitter, first, [[p] for p in first.parents], grad, pack.name, operand, contribute)
+
+
+class BatchProgram:
+    """A traced graph as NumPy over a batch: `forward(X, theta)` gives the outputs
+    (one row per sample) and what backward needs; `backward(saved, d_outputs, grad)`
+    adds the parameters' gradients, summed over the batch, into `grad` and returns
+    the inputs' (None when not asked for). d_outputs has a row per sample, or is one
+    number where the output is the same for every sample (`output_is_shared`). The
+    last `numbers` inputs are numbers read per sample (a loss's targets), passed
+    apart as `forward(X, theta, T)` and given no gradient."""
+
+    def __init__(
+        self, graph: Graph, layout: Layout, want_input_grads: bool, numbers: int = 0
+    ) -> None:
+        import numpy as np
+
+        position = layout.position
+        theta_of = {i: position[k] for k, i in enumerate(graph.parameters) if i is not None}
+        emitter = _plan(graph, theta_of, want_input_grads, numbers)
+        program = _numpy_program(emitter)
+        # Then backward takes d(loss)/d(output) as one number, the sum over the samples.
+        self.output_is_shared = emitter.output_is_shared
+        self.saved_names = emitter.saved
+        self.column_of = {i: (pack.name, col) for i, (pack, col) in emitter.lane_of.items()}
+        header = "".join(
+            f"{name} = np.array({value.tolist()!r})\n" for name, value in emitter.constants.items()
+        )
+        self.source = f"{header}\n{program}" if header else program
+        namespace: dict[str, Any] = {"np": np, "float": float}
+        exec(builtins.compile(self.source, "<scalargrad numpy>", "exec"), namespace)
+        self.forward: Callable[..., tuple[Any, Any]] = namespace["forward"]
+        self._backward: Callable[..., Any] = namespace["backward"]
+        self._gradient_views: Callable[[Any], tuple[Any, ...]] | None = namespace.get(
+            "gradient_views"
+        )
+        self._views_of: tuple[Any, tuple[Any, ...]] = (None, ())  # grad, its views
+
+    def backward(self, saved: Any, d_outputs: Any, grad: Any) -> Any:
+        """Add the parameters' gradients into `grad`; the inputs' gradients (or None).
+        The views of `grad` (dW1, db1, ...) are made once while `grad` is the same array."""
+        if self._gradient_views is None:
+            return self._backward(saved, d_outputs, grad)
+        if self._views_of[0] is not grad:
+            self._views_of = (grad, self._gradient_views(grad))
+        return self._backward(saved, d_outputs, grad, self._views_of[1])
+
+
