@@ -8,6 +8,7 @@ over fewer examples; `make test` runs them all with `dev`'s.
 Browser: the `browser` fixture drives Debian's chromium through its chromedriver
 (`apt install chromium chromium-driver`; .ci/run installs them). Without them a browser
 test is skipped with the reason, except with CI set, where it fails: CI must run it.
+Each browser test is marked slow (`make test` runs them, `make test-fast` does not).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def pytest_configure(config: pytest.Config) -> None:
     picked = "HYPOTHESIS_PROFILE" in os.environ or os.environ.get("CI")
     if not picked and "not slow" in (config.option.markexpr or ""):
         settings.load_profile("fast")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that drives the browser starts Chromium, a second or two each: slow."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
