@@ -10,7 +10,6 @@ page's own ready flag (`window.backpropPage.readyAt`, set once the first step is
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
 import tempfile
@@ -37,12 +36,9 @@ def neuron() -> Value:
 
 def mlp_loss() -> Value:
     """One sample's squared error through MLP(2, [16, 16, 1])."""
-    random.seed(0)
-    model = MLP(2, [16, 16, 1])
-    out = model([0.5, -1.0])
-    prediction = out[0] if isinstance(out, list) else out
-    loss: Value = (prediction - 1.0) ** 2
-    return loss
+    prediction = MLP(2, [16, 16, 1], seed=0)([0.5, -1.0])
+    assert isinstance(prediction, Value)  # one output
+    return (prediction - 1.0) ** 2
 
 
 def ready_milliseconds(path: Path, repeats: int, folder: Path) -> float:

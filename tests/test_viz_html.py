@@ -62,12 +62,9 @@ def every_op(x: float = 0.7, y: float = 1.3) -> Value:
 
 def mlp_loss() -> Value:
     """One sample's squared error through MLP(2, [16, 16, 1]): about 400 Values."""
-    random.seed(0)
-    model = MLP(2, [16, 16, 1])
-    out = model([0.5, -1.0])
-    prediction = out[0] if isinstance(out, list) else out
-    loss: Value = (prediction - 1.0) ** 2
-    return loss
+    prediction = MLP(2, [16, 16, 1], seed=0)([0.5, -1.0])
+    assert isinstance(prediction, Value)  # one output
+    return (prediction - 1.0) ** 2
 
 
 # ---- the op table as JavaScript ------------------------------------------------------------

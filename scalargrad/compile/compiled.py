@@ -112,13 +112,12 @@ class Compiled:
             *((f"d/d{p.label or k}", grads.get(id(p), 0.0), g)
               for k, (p, g) in enumerate(zip(self.parameters, result.parameter_grads))),
         ]  # fmt: skip
-        for what, expected, got in eager:
-            if not _close(expected, got):
-                raise TraceMismatchError(
-                    f"compiled function: on inputs {numbers}, {what} is {got!r} compiled "
-                    f"but {expected!r} eagerly: a number read from .data while tracing was "
-                    f"frozen; compile it for these inputs, or call it eagerly"
-                )
+        _refuse_disagreement(
+            eager,
+            f"compiled function: on inputs {numbers}, ",
+            ": a number read from .data while tracing was frozen; compile it for these "
+            "inputs, or call it eagerly",
+        )
 
     @property
     def numpy_source(self) -> str:
@@ -166,6 +165,17 @@ def _eager_gradients(root: Value) -> dict[int, float]:
     from scalargrad.engine import gradients
 
     return {id(v): g for v, g in gradients(root).items()}
+
+
+def _refuse_disagreement(
+    checks: Sequence[tuple[str, float, float]], where: str, advice: str
+) -> None:
+    """Raise TraceMismatchError at the first (what, eager, compiled) that disagree."""
+    for what, expected, got in checks:
+        if not _close(expected, got):
+            raise TraceMismatchError(
+                f"{where}{what} is {got!r} compiled but {expected!r} eagerly{advice}"
+            )
 
 
 def _close(expected: float, got: float) -> bool:

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from scalargrad.compile.batch import BatchProgram, _layout
-from scalargrad.compile.compiled import _close, _eager_gradients
-from scalargrad.compile.trace import Graph, Node, TraceMismatchError, trace
+from scalargrad.compile.compiled import _eager_gradients, _refuse_disagreement
+from scalargrad.compile.trace import Graph, Node, trace
 from scalargrad.engine import Value, is_grad_enabled
 from scalargrad.ops import OPS
 
@@ -248,14 +248,12 @@ class TrainingStep:
             (f"d(loss)/d{p.label or k}", grads.get(id(p), 0.0), compiled[id(p)])
             for k, p in enumerate(self.parameters)
         ]
-        for what, expected, got in checks:
-            if not _close(expected, got):
-                raise TraceMismatchError(
-                    f"compiled training: {what} is {got!r} compiled but {expected!r} eagerly. "
-                    f"The compiled step needs a model that builds the same graph for every "
-                    f"sample and a loss that is the mean of per-sample losses; train with "
-                    f"compile=False"
-                )
+        _refuse_disagreement(
+            checks,
+            "compiled training: ",
+            ". The compiled step needs a model that builds the same graph for every sample "
+            "and a loss that is the mean of per-sample losses; train with compile=False",
+        )
 
 
 class _HeadRows(NamedTuple):
