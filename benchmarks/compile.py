@@ -129,10 +129,9 @@ def compiled_batch() -> Callable[[int], None]:
     step, _ = training_step()
     theta = step.read_parameters()
 
-    def one(k: int) -> None:
-        nonlocal theta
+    def one(k: int) -> None:  # updates theta in place, as fit does
         _, _, grad = step.loss_and_gradient(None, theta)
-        theta = theta - schedule(k) * grad
+        theta[...] = theta - schedule(k) * grad
 
     return one
 
@@ -318,7 +317,7 @@ def wide_compiled() -> Callable[[int], None]:
         nonlocal theta
         for rows in epoch_batches(len(X), k):
             _, _, grad = step.loss_and_gradient(np.array(rows), theta)
-            theta = theta - 0.1 * grad
+            theta[...] = theta - 0.1 * grad  # in place, as fit does
 
     return epoch
 

@@ -251,7 +251,8 @@ class _CompiledTraining:
     def step(self, rows: list[int] | None) -> tuple[float, Any]:
         """One batch: its loss and outputs (before the update), then the update."""
         loss, outputs, self.grad = self.step_program(rows, self.theta)
-        self.theta = self.update(self.theta, self.grad)
+        # In place: the step's views of theta (W1, b1, ...) stay those of the one array.
+        self.theta[...] = self.update(self.theta, self.grad)
         return loss, outputs
 
     def write_back(self) -> None:

@@ -216,10 +216,10 @@ def test_the_batched_code_is_the_matrix_code_learners_know() -> None:
         "dZ2 = dA2 * np.sign(A2)",
         "dA1 = dZ2 @ W2",
         "dW1 += dZ1.T @ X",
-        "db1 += dZ1.T @ ones",
+        "db1 += ones @ dZ1",
     ]:
         assert f"    {line}\n" in text
-    # Three products forward; backward three per layer (dZ @ W, dZ.T @ A, dZ.T @ ones),
+    # Three products forward; backward three per layer (dZ @ W, dZ.T @ A, ones @ dZ),
     # and dX = dZ1 @ W1 for the inputs.
     assert text.count(" @ ") == 3 + 3 * 3
 
@@ -251,6 +251,58 @@ def test_batch_backward_adds_into_the_grad_array_it_is_given_each_time() -> None
     assert np.any(first != 0.0) and first.tolist() == second.tolist()
     program.backward(saved, seed, second)
     assert (2.0 * first).tolist() == second.tolist()
+
+
+def test_fits_step_writes_each_gradient_block_where_the_printed_code_adds() -> None:
+    """fit's step zeroes grad itself, so its program writes each block with out= (no
+    temporary to add): over a grad full of garbage it gives the same gradient as the
+    printed code adding into zeros."""
+    model = MLP(2, [3, 1], seed=0)
+    samples = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(0.3)], [Value(-0.4), Value(1.5)]]
+    step = TrainingStep(model, samples, [1, -1, 1], model.parameters(), losses.hinge)
+    assert step.joined is not None
+    program = step.joined.program
+    assert "    np.matmul(dZ1.T, X, out=dW1)\n" in program.source
+    assert "    np.matmul(ones, dZ1, out=db1)\n" in program.source
+    theta = step.read_parameters()
+    (group,) = step._groups(None)
+    _, saved = program.forward(step.X, theta, group.numbers)
+    garbage = np.full_like(theta, 1e9)
+    program.backward(saved, group.seed, garbage)
+    adding = np.zeros_like(theta)  # the model's program and the loss's, apart, adding
+    outputs, model_saved = step.model_program.forward(step.X, theta)
+    assert "    dW1 += dZ1.T @ X\n" in step.model_program.source
+    head = step.heads[0]
+    d_outputs = head.backward(head.forward(outputs, theta, group.numbers)[1], group.seed, adding)
+    step.model_program.backward(model_saved, d_outputs, adding)
+    assert garbage.tolist() == pytest.approx(adding.tolist(), abs=1e-15)
+
+
+def test_a_block_written_before_its_layer_is_added_to_not_overwritten() -> None:
+    """A weight that a layer reads and a later op reads again gets that op's gradient
+    first (backward runs in reverse): the layer must add to it, even where fit's step
+    would write a fresh block."""
+    from scalargrad.compile.batch import BatchProgram, _layout
+    from scalargrad.compile.trace import trace
+
+    model = MLP(2, [2, 1], seed=0)
+    w = model.layers[0].neurons[0].w[0]
+    inputs = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+    out = model(inputs) * w
+    graph = trace([out], inputs, model.parameters())
+    program = BatchProgram(graph, _layout(graph), False, grad_is_zero=True)
+    assert "dW1 += dZ1.T @ X" in program.source
+    X = np.array([[0.5, -1.0], [2.0, 0.3]])
+    theta = np.array([p.data for p in (model.parameters()[k] for k in _layout(graph).order)])
+    _, saved = program.forward(X, theta)
+    grad = np.zeros_like(theta)
+    program.backward(saved, np.ones((2, 1)), grad)
+    eager = []
+    for row in X.tolist():
+        loss = model([Value(v) for v in row]) * w
+        eager.append(gradients(loss))
+    expected = [sum(g.get(model.parameters()[k], 0.0) for g in eager) for k in _layout(graph).order]
+    assert grad.tolist() == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 def test_relus_batched_derivative_is_eagers_step_at_zero_infinities_and_nan() -> None:

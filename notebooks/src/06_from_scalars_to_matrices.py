@@ -99,10 +99,12 @@ print(f.numpy_source)
 # Backward, `dZ1 = dA1 * (1.0 - A1 * A1)`: tanh's local derivative, entry by entry.
 # Then `dW1 += dZ1.T @ X`: entry i of `dZ1.T @ X` is Σₙ dZ1[n] · X[n, i], the
 # scalar line `g_w_i = g_h1 * x_i` summed over the samples, since a weight is shared by
-# every sample and gets the sum of its paths. `db1 += dZ1.T @ ones` is the same for
+# every sample and gets the sum of its paths. `db1 += ones @ dZ1` is the same for
 # the bias, whose "input" is 1 for every sample: it is `dZ1.sum(axis=0)`, written as a
-# weight's line. `dX = dZ1 @ W1` gives each sample its input gradients. `dW1` and `db1`
-# are views of `grad`, the one array of all gradients, made by `gradient_views`.
+# product, as a weight's line is. `dX = dZ1 @ W1` gives each sample its input
+# gradients. `W1` and `b1` are views of `theta`, the one array of all parameters, made
+# by `parameter_views`; `dW1` and `db1` are views of `grad`, the one array of all
+# gradients, made by `gradient_views`. Views and `ones` are made once, not at each call.
 #
 # A layer of several neurons makes `W1` one row per neuron, and the same lines hold.
 # The compiler writes them for a two-layer MLP (3 inputs, 4 ReLUs, 1 output):

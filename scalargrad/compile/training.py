@@ -93,20 +93,34 @@ class TrainingStep:
             self.picked_reads.append(picked)
             head_graph = _with_inputs(_with_picked_inputs(graphs[0], picked), constants)
             self.heads.append(BatchProgram(head_graph, self.layout, True, len(constants)))
+        penalty_graph = None if penalty is None else trace([penalty()], [], self.parameters)
         # One loss program for every sample, picking nothing: it joins the model's, and
-        # the step is one program, forward and backward, with the outputs saved in it.
-        self.joined: tuple[BatchProgram, int] | None = None
+        # so does the penalty: the step is one program, forward and backward, with the
+        # outputs and the penalty saved in it.
+        self.joined: _Joined | None = None
         if len(self.heads) == 1 and not self.picked_reads[0]:
+            step_graph = _joined(graph, head_graph, self.n_outputs)
+            # A penalty that is an op (not a bare parameter) has a name to be saved under.
+            penalty_joins = (
+                penalty_graph is not None
+                and penalty_graph.nodes[penalty_graph.outputs[0]].kind == "op"
+            )
+            if penalty_graph is not None and penalty_joins:
+                step_graph = _with_total(step_graph, penalty_graph)
             joined = BatchProgram(
-                _joined(graph, head_graph, self.n_outputs), self.layout, False,
-                len(self.extra_columns[0]),
+                step_graph, self.layout, False, len(self.extra_columns[0]),
+                grad_is_zero=True,  # loss_and_gradient zeroes it
+                totals=1 if penalty_joins else 0,
             )  # fmt: skip
             # The outputs must be one array of the program, all of it, to be returned.
             columns = [joined.column_of[i] for i in graph.outputs]
             pack = columns[0][0]
             width = sum(name == pack for name, _ in joined.column_of.values())
             if columns == [(pack, k) for k in range(width)]:
-                self.joined = (joined, joined.saved_names.index(pack))
+                penalty_at = None
+                if penalty_joins:
+                    penalty_at = joined.saved_names.index(joined.total_names[0])
+                self.joined = _Joined(joined, joined.saved_names.index(pack), penalty_at)
         self.group = np.array([head_of[t][0] for t in targets])
         self.per_sample_numbers = [
             np.array([[head_of[t][1][k] for k in varying] for t in targets])
@@ -119,10 +133,8 @@ class TrainingStep:
         self._last_groups: tuple[Any, list[_HeadRows]] | None = None
         self.penalty_program = None
         self.no_rows = self.X[:0]  # what the penalty's program, the same for all, reads
-        if penalty is not None:
-            self.penalty_program = BatchProgram(
-                trace([penalty()], [], self.parameters), self.layout, False
-            )
+        if penalty_graph is not None and (self.joined is None or self.joined.penalty_at is None):
+            self.penalty_program = BatchProgram(penalty_graph, self.layout, False)
 
     def __call__(self, rows: Sequence[int] | None, theta: Any) -> tuple[float, Any, Any]:
         """The loss, the outputs (a row per sample) and d(loss)/d(theta) on the samples
@@ -158,14 +170,16 @@ class TrainingStep:
         grad = self.grad
         grad.fill(0.0)
         if self.joined is not None:
-            program, outputs_at = self.joined
+            program, outputs_at, penalty_at = self.joined
             (group,) = self._groups(rows)
             numbers = () if group.numbers is None else (group.numbers,)
             losses, saved = program.forward(X, theta, *numbers)
             program.backward(saved, group.seed, grad)
-            outputs, total = saved[outputs_at], losses.sum()
-        else:
-            outputs, total = self._model_then_losses(rows, X, theta, grad)
+            loss = float(losses.sum()) * (1.0 / len(X))
+            if penalty_at is not None:
+                loss += float(saved[penalty_at])
+            return loss, saved[outputs_at], grad
+        outputs, total = self._model_then_losses(rows, X, theta, grad)
         return self._with_penalty(float(total) * (1.0 / len(X)), theta, grad), outputs, grad
 
     def _model_then_losses(self, rows: Any, X: Any, theta: Any, grad: Any) -> tuple[Any, Any]:
@@ -254,6 +268,14 @@ class TrainingStep:
             ". The compiled step needs a model that builds the same graph for every sample "
             "and a loss that is the mean of per-sample losses; train with compile=False",
         )
+
+
+class _Joined(NamedTuple):
+    """The step as one program, and where its saved arrays hold the outputs and penalty."""
+
+    program: BatchProgram
+    outputs_at: int
+    penalty_at: int | None  # None: no penalty
 
 
 class _HeadRows(NamedTuple):
@@ -379,6 +401,13 @@ def _joined(model: Graph, head: Graph, m: int) -> Graph:
          for mine, theirs in zip(model.parameters, head.parameters)],
         [moved[i] for i in head.outputs],
     )  # fmt: skip
+
+
+def _with_total(graph: Graph, penalty: Graph) -> Graph:
+    """`graph` with `penalty`'s output after its own: the penalty reads parameters only,
+    and a parameter both read is one node."""
+    both = _joined(graph, penalty, 0)
+    return Graph(both.nodes, both.inputs, both.parameters, [*graph.outputs, *both.outputs])
 
 
 def _with_inputs(graph: Graph, constants: list[int]) -> Graph:
