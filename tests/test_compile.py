@@ -266,14 +266,14 @@ def test_fits_step_writes_each_gradient_block_where_the_printed_code_adds() -> N
     assert "    np.matmul(ones, dZ1, out=db1)\n" in program.source
     theta = step.read_parameters()
     (group,) = step._groups(None)
-    _, saved = program.forward(step.X, theta, group.numbers)
+    _, saved = program.forward(step.X, theta, *group.arguments)
     garbage = np.full_like(theta, 1e9)
     program.backward(saved, group.seed, garbage)
     adding = np.zeros_like(theta)  # the model's program and the loss's, apart, adding
     outputs, model_saved = step.model_program.forward(step.X, theta)
     assert "    dW1 += dZ1.T @ X\n" in step.model_program.source
     head = step.heads[0]
-    d_outputs = head.backward(head.forward(outputs, theta, group.numbers)[1], group.seed, adding)
+    d_outputs = head.backward(head.forward(outputs, theta, *group.arguments)[1], group.seed, adding)
     step.model_program.backward(model_saved, d_outputs, adding)
     assert garbage.tolist() == pytest.approx(adding.tolist(), abs=1e-15)
 

@@ -775,43 +775,45 @@ class BatchProgram:
         namespace: dict[str, Any] = {"np": np, "float": float}
         exec(builtins.compile(self.source, "<scalargrad numpy>", "exec"), namespace)
         self._forward: Callable[..., tuple[Any, Any]] = namespace["forward"]
+        self._backward: Callable[..., Any] = namespace["backward"]
         self._parameter_views: Callable[[Any], tuple[Any, ...]] | None = namespace.get(
             "parameter_views"
         )
-        self._weights_of: tuple[Any, tuple[Any, ...]] = (None, ())  # theta, its views
-        self._backward: Callable[..., Any] = namespace["backward"]
         self._gradient_views: Callable[[Any], tuple[Any, ...]] | None = namespace.get(
             "gradient_views"
         )
-        self._views_of: tuple[Any, tuple[Any, ...]] = (None, ())  # grad, its views
         self.sums_over_samples = emitter.sums_over_samples  # backward takes `ones`
-        self._ones = np.ones(0)
+        # The arguments forward and backward take after their own: the views of the last
+        # theta, and those of the last grad with `ones` for the last batch size.
+        self._theta: Any = None
+        self._weights: tuple[Any, ...] = ()
+        self._grad: Any = None
+        self._n = -1
+        self._extras: tuple[Any, ...] = ()
 
     def forward(self, X: Any, theta: Any, *numbers: Any) -> tuple[Any, Any]:
         """The outputs, a row per sample, and what backward needs. The views of `theta`
         (W1, b1, ...) are made once while `theta` is the same array: fit updates it in
         place."""
-        if self._parameter_views is None:
-            return self._forward(X, theta, *numbers)
-        if self._weights_of[0] is not theta:
-            self._weights_of = (theta, self._parameter_views(theta))
-        return self._forward(X, theta, *numbers, self._weights_of[1])
+        if theta is not self._theta:
+            self._theta = theta
+            views = self._parameter_views
+            self._weights = () if views is None else (views(theta),)
+        return self._forward(X, theta, *numbers, *self._weights)
 
     def backward(self, saved: Any, d_outputs: Any, grad: Any) -> Any:
         """Add the parameters' gradients into `grad` (or, made with grad_is_zero, write
         them: the caller has zeroed it); the inputs' gradients (or None). The views of
         `grad` (dW1, db1, ...) are made once while `grad` is the same array, and the
         column of ones that sums over the samples once per batch size."""
-        extras: list[Any] = []
-        if self._gradient_views is not None:
-            if self._views_of[0] is not grad:
-                self._views_of = (grad, self._gradient_views(grad))
-            extras.append(self._views_of[1])
-        if self.sums_over_samples:
-            n = len(saved[0])  # X, the first thing forward saves
-            if len(self._ones) != n:
-                import numpy as np
+        n = len(saved[0])  # X, the first thing forward saves
+        if grad is not self._grad or n != self._n:
+            import numpy as np
 
-                self._ones = np.ones(n)
-            extras.append(self._ones)
-        return self._backward(saved, d_outputs, grad, *extras)
+            self._grad, self._n = grad, n
+            views = self._gradient_views
+            self._extras = (
+                *(() if views is None else (views(grad),)),
+                *((np.ones(n),) if self.sums_over_samples else ()),
+            )
+        return self._backward(saved, d_outputs, grad, *self._extras)

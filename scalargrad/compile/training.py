@@ -171,9 +171,8 @@ class TrainingStep:
         grad.fill(0.0)
         if self.joined is not None:
             program, outputs_at, penalty_at = self.joined
-            (group,) = self._groups(rows)
-            numbers = () if group.numbers is None else (group.numbers,)
-            losses, saved = program.forward(X, theta, *numbers)
+            group = self._groups(rows)[0]
+            losses, saved = program.forward(X, theta, *group.arguments)
             program.backward(saved, group.seed, grad)
             loss = float(losses.sum()) * (1.0 / len(X))
             if penalty_at is not None:
@@ -196,8 +195,7 @@ class TrainingStep:
             inputs = outputs if group.samples is None else outputs[group.samples]
             if group.picks is not None:
                 inputs = np.hstack([inputs, np.take_along_axis(inputs, group.picks, axis=1)])
-            numbers = () if group.numbers is None else (group.numbers,)
-            losses, head_saved = head.forward(inputs, theta, *numbers)
+            losses, head_saved = head.forward(inputs, theta, *group.arguments)
             d_inputs = head.backward(head_saved, group.seed, grad)
             d_head = d_inputs[:, :m]
             if group.picks is not None:  # each pick's gradient back to the output it read
@@ -243,7 +241,7 @@ class TrainingStep:
                 _HeadRows(
                     g,
                     None if len(chosen) == n else chosen,
-                    self.per_sample_numbers[g][mine] if self.extra_columns[g] else None,
+                    (self.per_sample_numbers[g][mine],) if self.extra_columns[g] else (),
                     self.per_sample_picks[g][mine] if self.picked_reads[g] else None,
                     np.full((len(chosen), 1), 1.0 / n),
                 )
@@ -283,7 +281,7 @@ class _HeadRows(NamedTuple):
 
     program: int  # index into TrainingStep.heads
     samples: Any  # their rows within the batch; None for all
-    numbers: Any  # numbers read per sample (None: none)
+    arguments: tuple[Any, ...]  # forward's after X and theta: (T,), numbers per sample, or ()
     picks: Any  # for each pick, which output each sample reads (None: none)
     seed: Any  # d(loss)/d(this sample's loss): 1 / batch size
 
