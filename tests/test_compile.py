@@ -475,10 +475,38 @@ def test_hinge_is_one_loss_program_reading_each_samples_sign_per_sample() -> Non
     assert compiled[:, 0].tolist() == eager_losses
     # One loss program for all samples joins the model's: the step is one program.
     assert step.joined is not None
-    assert "    Z2 = A1 @ W2.T + b2\n    H1 = T * Z2\n" in step.joined[0].source
+    assert "    Z2 = A1 @ W2.T + b2\n    H1 = T * Z2\n" in step.joined.program.source
     loss, outputs, _ = step.loss_and_gradient(None, step.read_parameters())
     assert outputs.tolist() == scores.tolist()
     assert loss == pytest.approx(sum(eager_losses) / len(samples), abs=1e-15)
+
+
+def test_the_l2_penalty_joins_the_steps_program_and_adds_its_value_and_gradient() -> None:
+    """With a penalty the step is still one program: the penalty computed once in it,
+    its adjoint started at 1, its gradient added after the layers wrote theirs; the
+    loss and gradient are eager's."""
+    X, y = moons(12, noise=0.1)
+    model = MLP(2, [4, 1], "tanh", seed=0)
+    samples = [[Value(v) for v in row] for row in X]
+    signs = [2 * t - 1 for t in y]
+    parameters = model.parameters()
+    step = TrainingStep(
+        model, samples, signs, parameters, losses.hinge,
+        lambda: losses.l2_penalty(parameters, 1e-3),
+    )  # fmt: skip
+    assert step.joined is not None and step.joined.penalty_at is not None
+    assert step.penalty_program is None
+    source = step.joined.program.source
+    assert "    s1 = theta @ theta\n" in source and "    g_s2 = 1.0\n" in source
+    assert source.index("out=dW1)") < source.index("grad += (2.0 * g_s1) * theta")
+    loss, _, grad = step.loss_and_gradient(None, step.read_parameters())
+    eager = losses.hinge([model(row) for row in samples], signs)
+    eager = eager + losses.l2_penalty(parameters, 1e-3)
+    expected = gradients(eager)
+    assert loss == pytest.approx(eager.data, rel=1e-12)
+    assert grad.tolist() == pytest.approx(
+        [expected[p] for p in step.theta_parameters], rel=1e-9, abs=1e-15
+    )
 
 
 def test_compiled_fit_counts_correct_predictions_as_eager_fit_does_even_with_nan() -> None:
