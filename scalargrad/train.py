@@ -97,7 +97,8 @@ def fit(
       first step is checked against the eager engine. Meanwhile the parameters'
       numbers live in a NumPy array, which the package's optimizers update at once;
       each Value's `.data` and `.grad` are written back before every callback and
-      when fit returns (or raises).
+      when fit returns (or raises), and `.data` is read back after every callback,
+      which may change it.
     - `callback`: called as `callback(model, history)` after every `every` epochs and
       after the last, with each parameter's `.grad` still that of the last batch; a
       `scalargrad.viz.LiveView` redraws the training from it.
@@ -187,7 +188,11 @@ def fit(
             if callback is not None and ((epoch + 1) % every == 0 or epoch + 1 == epochs):
                 if compiled is not None:
                     compiled.write_back()
-                callback(model, history)
+                try:
+                    callback(model, history)
+                finally:  # training goes on from the numbers the callback left
+                    if compiled is not None:
+                        compiled.read_back()
     finally:
         if compiled is not None:
             compiled.close()
@@ -222,7 +227,8 @@ class _CompiledTraining:
     """fit's compiled steps. The parameters' numbers live in a NumPy array meanwhile,
     and the package's optimizers update that array at once (`stepping_arrays`); the
     Values' `.data` and `.grad` are written back where anyone can look: before each
-    callback and when fit ends. An optimizer of one's own steps the Values themselves.
+    callback (and read back after it, which may have changed them) and when fit ends.
+    An optimizer of one's own steps the Values themselves.
     """
 
     def __init__(self, step: Any, stepper: Steppable) -> None:
@@ -259,6 +265,10 @@ class _CompiledTraining:
         """The parameters' `.data` as trained so far, `.grad` that of the last batch."""
         if self.grad is not None:
             self.step_program.write_parameters(self.theta, self.grad)
+
+    def read_back(self) -> None:
+        """The parameters' `.data` into theta (in place), as a callback may have set them."""
+        self.theta[...] = self.step_program.read_parameters()
 
     def close(self) -> None:
         """Write back, and give the optimizer its own state back."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,13 @@ _NUMPY_FUNCTIONS = {
     "cos": "np.cos", "abs": "np.abs", "max": "np.maximum", "round": "np.round",
     "sign": "np.sign",
 }  # fmt: skip
+
+
+# The names the NumPy code gives its own arrays and functions (with trace's _RESERVED).
+_NUMPY_NAMES = re.compile(
+    r"d?[WbZAH]\d+|[CI]\d+|ones|views|weights|dOut"
+    r"|parameter_views|gradient_views|forward|backward"
+)
 
 
 class _NumPyForm(ast.NodeTransformer):
@@ -389,7 +397,10 @@ def _numpy_program(emitter: _Emitter) -> str:
     shared = [i for i, n in enumerate(nodes) if n.kind == "op" and not emitter.varies[i]]
     taken: set[str] = set()
     for i in shared:
-        emitter.names[i] = _identifier(nodes[i].label or emitter.fresh("s"), taken)
+        label = nodes[i].label
+        if _NUMPY_NAMES.fullmatch(label):  # a label that is a name of the code: v_ones
+            label = f"v_{label}"
+        emitter.names[i] = _identifier(label or emitter.fresh("s"), taken)
     for i in shared:
         _emit_shared(emitter, i, operand, theta)
         defined.append(emitter.names[i])

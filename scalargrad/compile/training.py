@@ -174,12 +174,13 @@ class TrainingStep:
             group = self._groups(rows)[0]
             losses, saved = program.forward(X, theta, *group.arguments)
             program.backward(saved, group.seed, grad)
-            loss = float(losses.sum()) * (1.0 / len(X))
-            if penalty_at is not None:
+            outputs, loss = saved[outputs_at], float(losses.sum()) * (1.0 / len(X))
+            if penalty_at is not None:  # joined to the step's program
                 loss += float(saved[penalty_at])
-            return loss, saved[outputs_at], grad
-        outputs, total = self._model_then_losses(rows, X, theta, grad)
-        return self._with_penalty(float(total) * (1.0 / len(X)), theta, grad), outputs, grad
+        else:
+            outputs, total = self._model_then_losses(rows, X, theta, grad)
+            loss = float(total) * (1.0 / len(X))
+        return self._with_penalty(loss, theta, grad), outputs, grad
 
     def _model_then_losses(self, rows: Any, X: Any, theta: Any, grad: Any) -> tuple[Any, Any]:
         """The outputs and the sum of the losses, by the model's program and then each
@@ -213,7 +214,8 @@ class TrainingStep:
         return outputs, total
 
     def _with_penalty(self, loss: float, theta: Any, grad: Any) -> float:
-        """The loss plus the penalty, whose gradient is added into `grad`."""
+        """The loss plus the penalty, whose gradient is added into `grad`, where the
+        penalty has a program of its own (not joined to the step's)."""
         if self.penalty_program is None:
             return loss
         value, saved = self.penalty_program.forward(self.no_rows, theta)
