@@ -238,19 +238,24 @@ def test_the_readmes_matrix_code_is_what_the_compiler_writes() -> None:
 
 
 def test_batch_backward_adds_into_the_grad_array_it_is_given_each_time() -> None:
-    """The views of grad (dW1, db1, ...) are made once per array: a new array gets the
-    gradients, the one before is left alone, and the same one again adds to them."""
+    """A new grad array gets the gradients and the one before is left alone; the same
+    one again is added to by the printed code, written again by fit's step, whose
+    views of grad are made once per array."""
     model = MLP(2, [3, 1], seed=0)
     samples = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(0.3)]]
     step = TrainingStep(model, samples, [1, -1], model.parameters(), losses.hinge)
-    program, theta, seed = step.model_program, step.read_parameters(), np.ones((2, 1))
-    first, second = np.zeros_like(theta), np.zeros_like(theta)
-    _, saved = program.forward(step.X, theta)
-    program.backward(saved, seed, first)
-    program.backward(saved, seed, second)
-    assert np.any(first != 0.0) and first.tolist() == second.tolist()
-    program.backward(saved, seed, second)
-    assert (2.0 * first).tolist() == second.tolist()
+    theta = step.read_parameters()
+    (group,) = step._groups(None)
+    assert step.joined is not None
+    for program, times in ((step.model_program, 2.0), (step.joined.program, 1.0)):
+        first, second = np.zeros_like(theta), np.zeros_like(theta)
+        arguments = group.arguments if program is step.joined.program else ()
+        _, saved = program.forward(step.X, theta, *arguments)
+        program.backward(saved, group.seed, first)
+        program.backward(saved, group.seed, second)
+        assert np.any(first != 0.0) and first.tolist() == second.tolist()
+        program.backward(saved, group.seed, second)
+        assert (times * first).tolist() == second.tolist()
 
 
 def test_fits_step_writes_each_gradient_block_where_the_printed_code_adds() -> None:
@@ -290,7 +295,7 @@ def test_a_block_written_before_its_layer_is_added_to_not_overwritten() -> None:
     inputs = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
     out = model(inputs) * w
     graph = trace([out], inputs, model.parameters())
-    program = BatchProgram(graph, _layout(graph), False, grad_is_zero=True)
+    program = BatchProgram(graph, _layout(graph), False, fit_step=True)
     assert "dW1 += dZ1.T @ X" in program.source
     X = np.array([[0.5, -1.0], [2.0, 0.3]])
     theta = np.array([p.data for p in (model.parameters()[k] for k in _layout(graph).order)])

@@ -102,9 +102,8 @@ print(f.numpy_source)
 # every sample and gets the sum of its paths. `db1 += ones @ dZ1` is the same for
 # the bias, whose "input" is 1 for every sample: it is `dZ1.sum(axis=0)`, written as a
 # product, as a weight's line is. `dX = dZ1 @ W1` gives each sample its input
-# gradients. `W1` and `b1` are views of `theta`, the one array of all parameters, made
-# by `parameter_views`; `dW1` and `db1` are views of `grad`, the one array of all
-# gradients, made by `gradient_views`. Views and `ones` are made once, not at each call.
+# gradients. `W1` and `b1` are views of `theta`, the one array of all parameters, and
+# `dW1` and `db1` views of `grad`, the one array of all gradients: `+=` adds into it.
 #
 # A layer of several neurons makes `W1` one row per neuron, and the same lines hold.
 # The compiler writes them for a two-layer MLP (3 inputs, 4 ReLUs, 1 output):

@@ -125,13 +125,31 @@ class Layout:
 
 
 @dataclass
+class _Block:
+    """A layer's weights (W1) or biases (b1) in theta: the matrix the code reads and
+    the block of grad (dW1) its gradient goes to."""
+
+    name: str
+    positions: list[int]
+    reshape: str  # ".reshape(16, 2)" for a matrix, "" for biases
+    index: str | None  # a weight shared between layers: scattered positions, this array
+
+    def of(self, array: str) -> str:
+        """The block in `array` (theta or grad): theta[0:32].reshape(16, 2)."""
+        if self.index is not None:  # gathered: a copy, not a view
+            return f"{array}[{self.index}]{self.reshape}"
+        first = self.positions[0]
+        return f"{array}[{first}:{first + len(self.positions)}]{self.reshape}"
+
+
+@dataclass
 class _Emitter:
     graph: Graph
     varies: list[bool]
     theta_of: dict[int, int]  # node -> theta position, for parameter nodes
     want_input_grads: bool
     numbers: int  # the last inputs are numbers per sample, read from T, never differentiated
-    grad_is_zero: bool = False  # the caller zeroes grad: a block's first write may set it
+    fit_step: bool = False  # see BatchProgram
     totals: int = 0  # the last outputs are added once to the loss (an L2 penalty)
     forward: list[str] = field(default_factory=list)
     backward: list[str] = field(default_factory=list)
@@ -145,8 +163,7 @@ class _Emitter:
     counters: dict[str, int] = field(default_factory=dict)
     computed: dict[str, str] = field(default_factory=dict)  # forward expressions, see _Reuse
     saved: list[str] = field(default_factory=list)  # the names forward returns for backward
-    view_positions: dict[str, list[int]] = field(default_factory=dict)  # dW1 -> its theta positions
-    parameter_views: list[str] = field(default_factory=list)  # W1 = theta[0:8].reshape(4, 2)
+    blocks: dict[str, _Block] = field(default_factory=dict)  # by name: W1, b1, ...
     written: set[int] = field(default_factory=set)  # theta positions backward has written so far
 
     def fresh(self, prefix: str) -> str:
@@ -300,7 +317,6 @@ def _numpy_program(emitter: _Emitter) -> str:
     forward, backward = emitter.forward, emitter.backward
     arguments = ["X", "theta", "T"] if emitter.numbers else ["X", "theta"]
     defined = list(arguments)
-    views: list[str] = []  # backward's views of grad, one per weight matrix and bias
 
     def theta(positions: list[int], block: bool = False) -> str:
         if len(set(positions)) == 1 and not block:
@@ -317,7 +333,7 @@ def _numpy_program(emitter: _Emitter) -> str:
         if len(set(positions)) == 1:
             backward.append(f"grad[{positions[0]}] += np.sum({share})")
         elif len(set(positions)) == len(positions):
-            backward.append(f"{theta(positions).replace('theta', 'grad')} += {share}{reduce}")
+            backward.append(f"grad{theta(positions)[len('theta') :]} += {share}{reduce}")
         else:
             index = emitter.constant_array(positions, "I")
             backward.append(f"np.add.at(grad, {index}, {share}{reduce})")
@@ -407,7 +423,7 @@ def _numpy_program(emitter: _Emitter) -> str:
 
     # Per-sample nodes, pack by pack.
     for pack in emitter.packs[2:]:  # after the inputs, X and T
-        _emit_pack_forward(emitter, pack, operand, theta, defined, views)
+        _emit_pack_forward(emitter, pack, operand, theta, defined)
 
     # The outputs, and the adjoints they start from.
     outputs = graph.outputs[: len(graph.outputs) - emitter.totals]
@@ -441,7 +457,7 @@ def _numpy_program(emitter: _Emitter) -> str:
 
     for pack in reversed(emitter.packs[2:]):
         if f"d{pack.name}" in emitter.started:
-            _emit_pack_backward(emitter, pack, operand, contribute, add_to_parameters, views)
+            _emit_pack_backward(emitter, pack, operand, contribute)
     for i in reversed(shared):
         if f"g_{emitter.names[i]}" in emitter.started:
             _emit_shared_backward(emitter, i, operand, contribute_shared)
@@ -452,45 +468,47 @@ def _numpy_program(emitter: _Emitter) -> str:
         else ("np.zeros_like(X)" if emitter.want_input_grads else "None")
     )
     emitter.saved = defined
+    # The views of theta and grad: for fit's step, made once (see BatchProgram) by
+    # parameter_views and gradient_views; in the code a learner reads, at the top of
+    # forward and backward. A block gathered from scattered positions is no view: it
+    # is read in forward each time, and its gradient added with np.add.at.
+    blocks = [b for b in emitter.blocks.values() if b.index is None]
+    weights = [b.name for b in blocks] if emitter.fit_step else []
+    theta_views = [f"{b.name} = {b.of('theta')}" for b in blocks]
+    grad_views = [f"d{b.name} = {b.of('grad')}" for b in blocks]
+    # A bias is a weight whose input is always 1: db1 += ones @ dZ1, as dW1 += dZ1.T @ X
+    # (a matrix product sums over the samples 2x as fast as dZ1.sum(axis=0) does).
+    ones = ["ones"] if emitter.sums_over_samples else []
+    extras = (["views"] if weights else []) + (ones if emitter.fit_step else [])
     lines = []
-    # The views of theta are made once per theta array, as those of grad are.
-    weights = [v.split(" = ")[0] for v in emitter.parameter_views]
     if weights:
-        lines.append("def parameter_views(theta):")
-        lines += [f"    {line}" for line in emitter.parameter_views]
-        lines.append(f"    return {_tuple(weights)}")
-        lines.append("")
+        gradients = [f"d{w}" for w in weights]
+        lines += _function("parameter_views", ["theta"], theta_views, _tuple(weights))
+        lines += _function("gradient_views", ["grad"], grad_views, _tuple(gradients))
         arguments.append("weights")
-    lines.append(f"def forward({', '.join(arguments)}):")
-    if weights:
-        lines.append(f"    {', '.join(weights)}{',' if len(weights) == 1 else ''} = weights")
-    lines += [f"    {line}" for line in forward]
-    lines.append(f"    return {result}, {_tuple(defined)}")
-    lines.append("")
-    # The views of grad are made once per grad array, and `ones` once per batch size
-    # (see BatchProgram.backward).
-    named = [v.split(" = ")[0] for v in views if not v.startswith("#")]
-    extras = ["views"] if views else []
-    if emitter.sums_over_samples:
-        # A bias is a weight whose input is always 1: db1 += ones @ dZ1, as dW1 += dZ1.T @ X
-        # (a matrix product sums over the samples 2x as fast as dZ1.sum(axis=0) does).
-        extras.append("ones")
-    if views:
-        lines.append("def gradient_views(grad):")
-        lines += [f"    {line}" for line in views]
-        lines.append(f"    return {_tuple(named) if named else '()'}")
-        lines.append("")
-    lines.append(f"def backward({', '.join(['saved', backward_args, 'grad', *extras])}):")
-    lines.append(
-        f"    {_tuple(defined)[1:-1].rstrip(',')}, = saved"
-        if len(defined) == 1
-        else f"    {', '.join(defined)} = saved"
-    )
-    if named:
-        lines.append(f"    {', '.join(named)}{',' if len(named) == 1 else ''} = views")
-    lines += [f"    {line}" for line in backward]
-    lines.append(f"    return {grad_x}")
-    return "\n".join(lines) + "\n"
+        forward.insert(0, _unpacking(weights, "weights"))
+        backward.insert(0, _unpacking(gradients, "views"))
+    else:
+        backward[:0] = grad_views + [f"{name} = np.ones(len(X))" for name in ones]
+    lines += _function("forward", arguments, forward, f"{result}, {_tuple(defined)}")
+    backward.insert(0, _unpacking(defined, "saved"))
+    lines += _function("backward", ["saved", backward_args, "grad", *extras], backward, grad_x)
+    return "\n".join(lines)
+
+
+def _unpacking(names: list[str], value: str) -> str:
+    """`a, b = value`; `a, = value` for one name."""
+    return f"{', '.join(names)}{',' if len(names) == 1 else ''} = {value}"
+
+
+def _function(name: str, arguments: list[str], body: list[str], result: str) -> list[str]:
+    """The lines of `def name(arguments):` with `body` and `return result`, and a blank."""
+    return [
+        f"def {name}({', '.join(arguments)}):",
+        *(f"    {line}" for line in body),
+        f"    return {result}",
+        "",
+    ]
 
 
 def _emit_shared(emitter: _Emitter, i: int, operand: Any, theta: Any) -> None:
@@ -593,7 +611,7 @@ def _emit_edges(
 
 
 def _emit_pack_forward(
-    emitter: _Emitter, pack: _Pack, operand: Any, theta: Any, defined: list[str], views: list[str]
+    emitter: _Emitter, pack: _Pack, operand: Any, theta: Any, defined: list[str]
 ) -> None:
     nodes = emitter.graph.nodes
     lanes = [i for i in pack.lanes if i is not None]
@@ -604,17 +622,12 @@ def _emit_pack_forward(
         n = len(first.parents) // 2
         x = operand(list(first.parents[n : 2 * n]))[0]
         weights = [emitter.theta_of[p] for i in lanes for p in nodes[i].parents[:n]]
-        _parameter_view(emitter, f"W{k}", theta(weights, True), f".reshape({len(lanes)}, {n})")
+        _add_block(emitter, f"W{k}", weights, f".reshape({len(lanes)}, {n})")
         text = f"{x} @ W{k}.T"
         defined += [f"W{k}"]
-        views.append(_gradient_view(f"dW{k}", theta(weights, True), f".reshape({len(lanes)}, {n})"))
-        emitter.view_positions[f"dW{k}"] = weights
         if len(first.parents) % 2:
-            positions = [emitter.theta_of[nodes[i].parents[-1]] for i in lanes]
-            biases = theta(positions, True)
-            _parameter_view(emitter, f"b{k}", biases, "")
-            views.append(_gradient_view(f"db{k}", biases, ""))
-            emitter.view_positions[f"db{k}"] = positions
+            biases = [emitter.theta_of[nodes[i].parents[-1]] for i in lanes]
+            _add_block(emitter, f"b{k}", biases, "")
             text += f" + b{k}"
         emitter.forward.append(f"{pack.name} = {text}")
         defined.append(pack.name)
@@ -656,38 +669,31 @@ def _emit_pack_forward(
     defined.append(pack.name)
 
 
-def _parameter_view(emitter: _Emitter, name: str, block: str, reshape: str) -> None:
-    """`W1 = theta[0:8].reshape(4, 2)`: a view of theta, made once per theta array (see
-    BatchProgram.forward); a block gathered from scattered positions is a copy, made
-    in forward at each call."""
-    line = f"{name} = {block}{reshape}"
-    (emitter.forward if "theta[I" in block else emitter.parameter_views).append(line)
+def _add_block(emitter: _Emitter, name: str, positions: list[int], reshape: str) -> None:
+    """A layer's weights or biases, read in forward as `name`: W1 = theta[0:8].reshape(4, 2)
+    where the code makes its views there (see `_numpy_program`)."""
+    first = positions[0]
+    contiguous = positions == list(range(first, first + len(positions)))
+    index = None if contiguous else emitter.constant_array(positions, "I")
+    block = _Block(name, positions, reshape, index)
+    emitter.blocks[name] = block
+    if not emitter.fit_step or index is not None:
+        emitter.forward.append(f"{name} = {block.of('theta')}")
 
 
-def _gradient_view(name: str, block: str, reshape: str) -> str:
-    """`dW1 = grad[0:8].reshape(4, 2)`: a view, so `dW1 += ...` adds into grad. A block
-    gathered from scattered positions (a weight shared between layers) is no view:
-    its gradient is added position by position instead (see `_add_to_view`)."""
-    if "theta[I" in block:
-        return f"# {name}: added into grad at {block[6:-1]} with np.add.at"
-    return f"{name} = {block.replace('theta', 'grad')}{reshape}"
-
-
-def _add_to_view(emitter: _Emitter, views: list[str], name: str, left: str, right: str) -> None:
-    """Add the product left @ right into the block `name` of grad (dW1 += dZ1.T @ X).
-    Where grad is zeroed by the caller and nothing has written the block yet, the
-    product is written into it, np.matmul(..., out=dW1): no temporary array to add
-    (the step's every weight and bias is written so, 8% of the standard step)."""
-    view = next(v for v in views if v.startswith((f"{name} =", f"# {name}:")))
-    positions = emitter.view_positions[name]
-    if view.startswith("#"):
-        index = view.split(" at ")[1].split(" ")[0]
-        emitter.backward.append(f"np.add.at(grad, {index}, ({left} @ {right}).ravel())")
-    elif emitter.grad_is_zero and emitter.written.isdisjoint(positions):
-        emitter.backward.append(f"np.matmul({left}, {right}, out={name})")
+def _add_product(emitter: _Emitter, name: str, left: str, right: str) -> None:
+    """Add the product left @ right to the gradient of block `name` (dW1 += dZ1.T @ X).
+    In fit's step, where grad is zeroed by the caller and nothing has written the block
+    yet, the product is written into it, np.matmul(..., out=dW1): no temporary array to
+    add (8% of the standard step)."""
+    block = emitter.blocks[name]
+    if block.index is not None:
+        emitter.backward.append(f"np.add.at(grad, {block.index}, ({left} @ {right}).ravel())")
+    elif emitter.fit_step and emitter.written.isdisjoint(block.positions):
+        emitter.backward.append(f"np.matmul({left}, {right}, out=d{name})")
     else:
-        emitter.backward.append(f"{name} += {left} @ {right}")
-    emitter.written.update(positions)
+        emitter.backward.append(f"d{name} += {left} @ {right}")
+    emitter.written.update(block.positions)
 
 
 def _runs(emitter: _Emitter, parents: list[int]) -> list[list[int]]:
@@ -708,14 +714,7 @@ def _runs(emitter: _Emitter, parents: list[int]) -> list[list[int]]:
     return runs
 
 
-def _emit_pack_backward(
-    emitter: _Emitter,
-    pack: _Pack,
-    operand: Any,
-    contribute: Any,
-    add_to_parameters: Any,
-    views: list[str],
-) -> None:
+def _emit_pack_backward(emitter: _Emitter, pack: _Pack, operand: Any, contribute: Any) -> None:
     nodes = emitter.graph.nodes
     lanes = [i for i in pack.lanes if i is not None]
     first = nodes[lanes[0]]
@@ -726,10 +725,10 @@ def _emit_pack_backward(
         xs = list(first.parents[n : 2 * n])
         x = operand(xs)[0]
         contribute(xs, f"{grad} @ W{k}")
-        _add_to_view(emitter, views, f"dW{k}", f"{grad}.T", x)
+        _add_product(emitter, f"W{k}", f"{grad}.T", x)
         if len(first.parents) % 2:
             emitter.sums_over_samples = True
-            _add_to_view(emitter, views, f"db{k}", "ones", grad)
+            _add_product(emitter, f"b{k}", "ones", grad)
         return
     if pack.kind == "map":
         parents = [[nodes[i].parents[k] for i in lanes] for k in range(len(first.parents))]
@@ -751,12 +750,19 @@ class BatchProgram:
     the inputs' (None when not asked for). d_outputs has a row per sample, or is one
     number where the output is the same for every sample (`output_is_shared`). The
     last `numbers` inputs are numbers read per sample (a loss's targets), passed
-    apart as `forward(X, theta, T)` and given no gradient. With `grad_is_zero`, the
-    caller zeroes `grad` before backward, which writes each block of it where it
-    would add (np.matmul(dZ1.T, X, out=dW1) for dW1 += dZ1.T @ X), as fit's step does.
-    The last `totals` outputs are the same for every sample and added once to the
-    loss (fit's L2 penalty, joined to the step): not returned but saved, under their
-    `saved_names`, and backward starts each at 1."""
+    apart as `forward(X, theta, T)` and given no gradient. The last `totals` outputs
+    are the same for every sample and added once to the loss (fit's L2 penalty,
+    joined to the step): not returned but saved, under their `total_names`, and
+    backward starts each at 1.
+
+    `source` is the code, whole in itself: forward makes its views of theta (W1, b1)
+    and backward those of grad (dW1, db1), into which it adds. As fit's step
+    (`fit_step`), whose caller zeroes grad before backward and passes the same theta
+    and grad arrays from call to call, it writes each block of grad where it would
+    add (np.matmul(dZ1.T, X, out=dW1) for dW1 += dZ1.T @ X), and takes the views and
+    the column of ones it sums with as arguments, made once by `parameter_views` and
+    `gradient_views`: a step program keeps the last theta and grad it was given.
+    """
 
     def __init__(
         self,
@@ -764,7 +770,7 @@ class BatchProgram:
         layout: Layout,
         want_input_grads: bool,
         numbers: int = 0,
-        grad_is_zero: bool = False,
+        fit_step: bool = False,
         totals: int = 0,
     ) -> None:
         import numpy as np
@@ -772,7 +778,7 @@ class BatchProgram:
         position = layout.position
         theta_of = {i: position[k] for k, i in enumerate(graph.parameters) if i is not None}
         emitter = _plan(graph, theta_of, want_input_grads, numbers)
-        emitter.grad_is_zero, emitter.totals = grad_is_zero, totals
+        emitter.fit_step, emitter.totals = fit_step, totals
         program = _numpy_program(emitter)
         # Then backward takes d(loss)/d(output) as one number, the sum over the samples.
         self.output_is_shared = emitter.output_is_shared
@@ -793,9 +799,10 @@ class BatchProgram:
         self._gradient_views: Callable[[Any], tuple[Any, ...]] | None = namespace.get(
             "gradient_views"
         )
-        self.sums_over_samples = emitter.sums_over_samples  # backward takes `ones`
-        # The arguments forward and backward take after their own: the views of the last
-        # theta, and those of the last grad with `ones` for the last batch size.
+        self._takes_ones = fit_step and emitter.sums_over_samples
+        # What forward and backward take after their own arguments in a step program:
+        # the views of the last theta; those of the last grad, and ones for the last
+        # batch size.
         self._theta: Any = None
         self._weights: tuple[Any, ...] = ()
         self._grad: Any = None
@@ -803,28 +810,23 @@ class BatchProgram:
         self._extras: tuple[Any, ...] = ()
 
     def forward(self, X: Any, theta: Any, *numbers: Any) -> tuple[Any, Any]:
-        """The outputs, a row per sample, and what backward needs. The views of `theta`
-        (W1, b1, ...) are made once while `theta` is the same array: fit updates it in
-        place."""
-        if theta is not self._theta:
-            self._theta = theta
-            views = self._parameter_views
-            self._weights = () if views is None else (views(theta),)
+        """The outputs, a row per sample, and what backward needs."""
+        if self._parameter_views is None:
+            return self._forward(X, theta, *numbers)
+        if theta is not self._theta:  # fit updates its theta in place: views made once
+            self._theta, self._weights = theta, (self._parameter_views(theta),)
         return self._forward(X, theta, *numbers, *self._weights)
 
     def backward(self, saved: Any, d_outputs: Any, grad: Any) -> Any:
-        """Add the parameters' gradients into `grad` (or, made with grad_is_zero, write
-        them: the caller has zeroed it); the inputs' gradients (or None). The views of
-        `grad` (dW1, db1, ...) are made once while `grad` is the same array, and the
-        column of ones that sums over the samples once per batch size."""
-        n = len(saved[0])  # X, the first thing forward saves
+        """Add the parameters' gradients into `grad` (a step program writes them: the
+        caller has zeroed it); the inputs' gradients (or None)."""
+        if self._gradient_views is None and not self._takes_ones:
+            return self._backward(saved, d_outputs, grad)
+        n = len(d_outputs)  # a row per sample
         if grad is not self._grad or n != self._n:
             import numpy as np
 
             self._grad, self._n = grad, n
-            views = self._gradient_views
-            self._extras = (
-                *(() if views is None else (views(grad),)),
-                *((np.ones(n),) if self.sums_over_samples else ()),
-            )
+            views = () if self._gradient_views is None else (self._gradient_views(grad),)
+            self._extras = (*views, *((np.ones(n),) if self._takes_ones else ()))
         return self._backward(saved, d_outputs, grad, *self._extras)

@@ -109,7 +109,7 @@ class TrainingStep:
                 step_graph = _with_total(step_graph, penalty_graph)
             joined = BatchProgram(
                 step_graph, self.layout, False, len(self.extra_columns[0]),
-                grad_is_zero=True,  # loss_and_gradient zeroes it
+                fit_step=True,  # loss_and_gradient zeroes grad; fit keeps theta one array
                 totals=1 if penalty_joins else 0,
             )  # fmt: skip
             # The outputs must be one array of the program, all of it, to be returned.
