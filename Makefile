@@ -54,6 +54,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/demo.py
 	$(PY) benchmarks/viz.py
 	$(PY) benchmarks/html_page.py
+	@if command -v valgrind >/dev/null; then $(PY) benchmarks/instructions.py; \
+	else echo "valgrind is not installed (apt-get install valgrind): no instruction counts"; fi
 
 clean:
 	rm -rf $(VENV) .nox .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -80,3 +80,23 @@ def _floor_nodes(root: Any) -> set[Any]:
                 seen.add(parent)
                 todo.append(parent)
     return seen
+
+
+def test_the_instruction_counter_reads_callgrinds_total_and_each_workload_steps(
+    benchmarks_on_path: None,
+) -> None:
+    """benchmarks/instructions.py takes the total callgrind prints, refuses output
+    without one, and each of its workloads sets up and takes a step (micrograd's
+    where it is installed)."""
+    import instructions
+
+    report = "==7== Events    : Ir\n==7== Collected : 123456789\n==7==\n"
+    assert instructions.instructions(report) == 123456789
+    with pytest.raises(RuntimeError, match="no instruction count"):
+        instructions.instructions("valgrind: command not found")
+    for name in instructions.WORKLOADS:
+        step = instructions.stepper(name)
+        if step is None:
+            assert name == "lecture micrograd"
+            continue
+        step(0)
