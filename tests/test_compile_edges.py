@@ -200,3 +200,19 @@ def test_the_step_reads_theta_anew_whether_changed_in_place_or_passed_as_new_arr
             # A strided theta may take another BLAS kernel: the same to the last bits.
             assert loss == pytest.approx(expected_loss, rel=1e-13, abs=1e-15)
             assert grad.tolist() == pytest.approx(expected_grad, rel=1e-13, abs=1e-15)
+
+
+def test_a_model_whose_output_ignores_its_inputs_is_stepped_apart_from_its_loss() -> None:
+    """An output made of parameters alone is not a column of the step's program: the
+    model and the loss run as two programs (it used to raise a KeyError), and the
+    first step, checked against eager, agrees."""
+    w, b = Value(0.3, label="w"), Value(-0.2, label="b")
+    samples = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(0.3)]]
+    step = TrainingStep(
+        lambda xs: w * 2.0 + b, samples, [1, -1], [w, b], losses.hinge,
+        lambda: losses.l2_penalty([w, b], 0.01),
+    )  # fmt: skip
+    assert step.joined is None and step.penalty_program is not None
+    loss, outputs, _ = step(None, step.read_parameters())  # compared with eager
+    assert outputs.shape == (2, 1) and outputs.ravel().tolist() == pytest.approx([0.4, 0.4])
+    assert loss == pytest.approx(1.0 + 0.01 * (0.3**2 + 0.2**2))

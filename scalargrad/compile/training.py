@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from scalargrad.compile.batch import BatchProgram, _layout
+from scalargrad.compile.batch import BatchProgram, _layout, _plan
 from scalargrad.compile.compiled import _eager_gradients, _refuse_disagreement
 from scalargrad.compile.trace import Graph, Node, trace
 from scalargrad.engine import Value, is_grad_enabled
@@ -100,27 +100,29 @@ class TrainingStep:
         self.joined: _Joined | None = None
         if len(self.heads) == 1 and not self.picked_reads[0]:
             step_graph = _joined(graph, head_graph, self.n_outputs)
+            # The outputs must be one array of the step's program, all of it, to be returned.
+            plan = _plan(step_graph, {}, False, len(self.extra_columns[0]))
+            lanes = [plan.lane_of.get(i) for i in graph.outputs]
+            pack = lanes[0][0] if lanes[0] is not None else None
+            whole = pack is not None and lanes == [(pack, k) for k in range(len(pack.lanes))]
             # A penalty that is an op (not a bare parameter) has a name to be saved under.
             penalty_joins = (
                 penalty_graph is not None
                 and penalty_graph.nodes[penalty_graph.outputs[0]].kind == "op"
             )
-            if penalty_graph is not None and penalty_joins:
-                step_graph = _with_total(step_graph, penalty_graph)
-            joined = BatchProgram(
-                step_graph, self.layout, False, len(self.extra_columns[0]),
-                fit_step=True,  # loss_and_gradient zeroes grad; fit keeps theta one array
-                totals=1 if penalty_joins else 0,
-            )  # fmt: skip
-            # The outputs must be one array of the program, all of it, to be returned.
-            columns = [joined.column_of[i] for i in graph.outputs]
-            pack = columns[0][0]
-            width = sum(name == pack for name, _ in joined.column_of.values())
-            if columns == [(pack, k) for k in range(width)]:
+            if whole:
+                if penalty_graph is not None and penalty_joins:
+                    step_graph = _with_total(step_graph, penalty_graph)
+                joined = BatchProgram(
+                    step_graph, self.layout, False, len(self.extra_columns[0]),
+                    fit_step=True,  # loss_and_gradient zeroes grad; fit keeps theta one array
+                    totals=1 if penalty_joins else 0,
+                )  # fmt: skip
+                outputs_name = joined.column_of[graph.outputs[0]][0]
                 penalty_at = None
                 if penalty_joins:
                     penalty_at = joined.saved_names.index(joined.total_names[0])
-                self.joined = _Joined(joined, joined.saved_names.index(pack), penalty_at)
+                self.joined = _Joined(joined, joined.saved_names.index(outputs_name), penalty_at)
         self.group = np.array([head_of[t][0] for t in targets])
         self.per_sample_numbers = [
             np.array([[head_of[t][1][k] for k in varying] for t in targets])
@@ -188,7 +190,10 @@ class TrainingStep:
         import numpy as np
 
         outputs, saved = self.model_program.forward(X, theta)
-        d_outputs = None
+        shared = self.model_program.output_is_shared  # one number for all: a row each
+        if shared:
+            outputs = np.full((len(X), 1), outputs)
+        d_outputs: Any = None
         total = 0.0
         m = self.n_outputs
         for group in self._groups(rows):
@@ -210,7 +215,7 @@ class TrainingStep:
                     d_outputs = np.empty_like(outputs)
                 d_outputs[group.samples] = d_head
             total += losses.sum()
-        self.model_program.backward(saved, d_outputs, grad)
+        self.model_program.backward(saved, d_outputs.sum() if shared else d_outputs, grad)
         return outputs, total
 
     def _with_penalty(self, loss: float, theta: Any, grad: Any) -> float:
