@@ -287,7 +287,8 @@ def test_a_block_written_before_its_layer_is_added_to_not_overwritten() -> None:
     """A weight that a layer reads and a later op reads again gets that op's gradient
     first (backward runs in reverse): the layer must add to it, even where fit's step
     would write a fresh block."""
-    from scalargrad.compile.batch import BatchProgram, _layout
+    from scalargrad.compile.batch import BatchProgram
+    from scalargrad.compile.packs import _layout
     from scalargrad.compile.trace import trace
 
     model = MLP(2, [2, 1], seed=0)

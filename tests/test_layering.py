@@ -31,16 +31,22 @@ ALLOWED = {
     "torch_bridge": {"engine", "nn"},
     "formula": {"engine", "ops"},
     "demo": {"engine", "nn", "losses", "optim", "train", "data", "modelfile", "safe_write", "viz"},
-    # The compiler, split along its seams: trace <- expressions <- scalar <- batch <-
-    # compiled <- training, reading only the engine and the op table below them.
+    # The compiler, split along its seams: trace <- expressions <- scalar <- packs <-
+    # batch <- compiled <- training, reading only the engine and the op table below them.
     "compile.trace": {"engine", "ops", "oplang"},
     "compile.expressions": {"ops", "oplang"},
     "compile.scalar": {"compile.expressions", "compile.trace", "ops"},
-    "compile.batch": {"compile.expressions", "compile.scalar", "compile.trace", "ops"},
-    "compile.compiled": {
-        "compile.batch", "compile.expressions", "compile.scalar", "compile.trace", "engine",
+    "compile.packs": {"compile.trace", "ops"},
+    "compile.batch": {
+        "compile.expressions", "compile.packs", "compile.scalar", "compile.trace", "ops",
     },
-    "compile.training": {"compile.batch", "compile.compiled", "compile.trace", "engine", "ops"},
+    "compile.compiled": {
+        "compile.batch", "compile.expressions", "compile.packs", "compile.scalar",
+        "compile.trace", "engine",
+    },
+    "compile.training": {
+        "compile.batch", "compile.compiled", "compile.packs", "compile.trace", "engine", "ops",
+    },
     "compile": {"compile.compiled", "compile.trace", "compile.training"},
     "formula_graph": {"compile", "engine", "formula", "safe_write", "validate", "viz", "viz.graph"},
     # The command line loads demo and formula_graph (and so viz) only when it runs one.

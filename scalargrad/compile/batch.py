@@ -21,6 +21,7 @@ from scalargrad.compile.expressions import (
     _sum_lines,
     _term,
 )
+from scalargrad.compile.packs import Layout, Plan, _Pack, _plan
 from scalargrad.compile.scalar import _needs_grad, _times, _tuple
 from scalargrad.compile.trace import Graph, Node, _identifier
 from scalargrad.ops import FUSED_OPS, FusedOp, Op
@@ -103,28 +104,6 @@ def _code(text: str) -> ast.expr:
 
 
 @dataclass
-class _Pack:
-    """Nodes computed together: column j of the array `name` is node lanes[j]."""
-
-    name: str
-    lanes: list[int | None]
-    kind: str  # "input", "dense", "map" or "single"
-
-
-@dataclass
-class Layout:
-    """Where each parameter sits in the flat array `theta` the NumPy code reads:
-    each layer's weights as one block (row-major), then its biases, then the rest."""
-
-    order: list[int]  # parameter index at each position of theta
-
-    @property
-    def position(self) -> dict[int, int]:
-        """theta position of each parameter index."""
-        return {p: k for k, p in enumerate(self.order)}
-
-
-@dataclass
 class _Block:
     """A layer's weights (W1) or biases (b1) in theta: the matrix the code reads and
     the block of grad (dW1) its gradient goes to."""
@@ -144,19 +123,17 @@ class _Block:
 
 @dataclass
 class _Emitter:
-    graph: Graph
-    varies: list[bool]
+    """The NumPy code of a plan as it is written, and what writing it has to remember."""
+
+    plan: Plan
     theta_of: dict[int, int]  # node -> theta position, for parameter nodes
     want_input_grads: bool
-    numbers: int  # the last inputs are numbers per sample, read from T, never differentiated
     fit_step: bool = False  # see BatchProgram
     totals: int = 0  # the last outputs are added once to the loss (an L2 penalty)
     forward: list[str] = field(default_factory=list)
     backward: list[str] = field(default_factory=list)
     constants: dict[str, Any] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # shared (per-batch scalar) nodes
-    lane_of: dict[int, tuple[_Pack, int]] = field(default_factory=dict)
-    packs: list[_Pack] = field(default_factory=list)
     started: set[str] = field(default_factory=set)  # adjoints already assigned
     output_is_shared: bool = False  # the output is the same for every sample
     sums_over_samples: bool = False  # backward sums a bias's adjoint over the samples
@@ -165,6 +142,27 @@ class _Emitter:
     saved: list[str] = field(default_factory=list)  # the names forward returns for backward
     blocks: dict[str, _Block] = field(default_factory=dict)  # by name: W1, b1, ...
     written: set[int] = field(default_factory=set)  # theta positions backward has written so far
+
+    # The plan's, read throughout.
+    @property
+    def graph(self) -> Graph:
+        return self.plan.graph
+
+    @property
+    def varies(self) -> list[bool]:
+        return self.plan.varies
+
+    @property
+    def numbers(self) -> int:
+        return self.plan.numbers
+
+    @property
+    def lane_of(self) -> dict[int, tuple[_Pack, int]]:
+        return self.plan.lane_of
+
+    @property
+    def packs(self) -> list[_Pack]:
+        return self.plan.packs
 
     def fresh(self, prefix: str) -> str:
         self.counters[prefix] = self.counters.get(prefix, 0) + 1
@@ -186,118 +184,6 @@ def _columns(pack: _Pack, cols: Sequence[int]) -> str:
     if cols == list(range(cols[0], cols[0] + len(cols))):
         return f"{pack.name}[:, {cols[0]}:{cols[0] + len(cols)}]"
     return f"{pack.name}[:, {cols}]"
-
-
-def _layout(graph: Graph) -> Layout:
-    """Parameters in the order the dense layers of `graph` read them, then the rest."""
-    node_to_parameter = {i: k for k, i in enumerate(graph.parameters) if i is not None}
-    order: list[int] = []
-    seen: set[int] = set()
-    emitter = _plan(graph, {}, want_input_grads=False)
-    for pack in emitter.packs:
-        if pack.kind != "dense":
-            continue
-        dots = [graph.nodes[i] for i in pack.lanes if i is not None]
-        blocks = [
-            [p for d in dots for p in d.parents[: len(d.parents) // 2]],
-            [d.parents[-1] for d in dots if len(d.parents) % 2],
-        ]
-        for block in blocks:
-            ks = [node_to_parameter[p] for p in block]
-            if len(set(ks)) == len(ks) and not seen & set(ks):
-                order.extend(ks)
-                seen.update(ks)
-    order.extend(k for k in range(len(graph.parameters)) if k not in seen)
-    return Layout(order)
-
-
-def _plan(
-    graph: Graph, theta_of: dict[int, int], want_input_grads: bool, numbers: int = 0
-) -> _Emitter:
-    """Group the graph's per-sample nodes into packs, wave by wave: nodes whose
-    parents are all computed, with the same op reading the same packs, go together.
-    The last `numbers` inputs are a pack of their own, T."""
-    nodes = graph.nodes
-    varies = [False] * len(nodes)
-    for i in graph.inputs:
-        if i is not None:
-            varies[i] = True
-    for i, node in enumerate(nodes):
-        if node.kind == "op" and any(varies[p] for p in node.parents):
-            varies[i] = True
-    emitter = _Emitter(graph, varies, theta_of, want_input_grads, numbers)
-    split = len(graph.inputs) - numbers
-    for name, leaves in (("X", graph.inputs[:split]), ("T", graph.inputs[split:])):
-        inputs = _Pack(name, list(leaves), "input")
-        emitter.packs.append(inputs)
-        for col, i in enumerate(leaves):
-            if i is not None:
-                emitter.lane_of[i] = (inputs, col)
-    remaining = [i for i, node in enumerate(nodes) if node.kind == "op" and varies[i]]
-    while remaining:
-        ready = [
-            i for i in remaining
-            if all(not varies[p] or p in emitter.lane_of for p in nodes[i].parents)
-        ]  # fmt: skip
-        groups: dict[Any, list[int]] = {}
-        for i in ready:
-            groups.setdefault(_pack_key(emitter, i), []).append(i)
-        for key, members in groups.items():
-            for lanes in _distinct_lanes(emitter, key, members):
-                kind = key[0]
-                pack = _Pack("", list(lanes), kind)
-                emitter.packs.append(pack)
-                for col, i in enumerate(lanes):
-                    emitter.lane_of[i] = (pack, col)
-        done = set(ready)
-        remaining = [i for i in remaining if i not in done]
-    return emitter
-
-
-def _pack_key(emitter: _Emitter, i: int) -> Any:
-    node = emitter.graph.nodes[i]
-    nodes = emitter.graph.nodes
-    op = node.op
-    if isinstance(op, FusedOp) and op.name == "dot" and len(node.parents) >= 2:
-        n = len(node.parents) // 2
-        ws, xs, bias = node.parents[:n], node.parents[n : 2 * n], node.parents[2 * n :]
-        if (
-            all(nodes[p].kind == "parameter" for p in (*ws, *bias))
-            and all(emitter.varies[p] for p in xs)
-            and len({id(emitter.lane_of[p][0]) for p in xs}) == 1
-        ):
-            return ("dense", xs, bool(bias))
-    if isinstance(op, Op):
-        return ("map", op.name, tuple(_operand_kind(emitter, p) for p in node.parents))
-    return ("single", i)
-
-
-def _operand_kind(emitter: _Emitter, p: int) -> tuple[Any, ...]:
-    if emitter.varies[p]:
-        return ("lane", id(emitter.lane_of[p][0]))
-    kind = emitter.graph.nodes[p].kind
-    return (kind,) if kind in ("constant", "parameter") else ("shared", p)
-
-
-def _distinct_lanes(emitter: _Emitter, key: Any, members: list[int]) -> list[list[int]]:
-    """Split a group so that no two of its nodes read the same columns (x * 2 and x * 3
-    from the same x go to two packs): one column of each pack per node."""
-    if key[0] != "map":
-        return [members]
-    nodes = emitter.graph.nodes
-
-    def columns(i: int) -> tuple[int, ...]:
-        return tuple(emitter.lane_of[p][1] for p in nodes[i].parents if emitter.varies[p])
-
-    packs: list[dict[tuple[int, ...], int]] = []
-    for i in members:
-        for pack in packs:
-            if columns(i) not in pack:
-                pack[columns(i)] = i
-                break
-        else:
-            packs.append({columns(i): i})
-    return [[pack[c] for c in sorted(pack)] for pack in packs]
 
 
 # A layer's weighted sums become matrix products only because the op table says a
@@ -777,8 +663,7 @@ class BatchProgram:
 
         position = layout.position
         theta_of = {i: position[k] for k, i in enumerate(graph.parameters) if i is not None}
-        emitter = _plan(graph, theta_of, want_input_grads, numbers)
-        emitter.fit_step, emitter.totals = fit_step, totals
+        emitter = _Emitter(_plan(graph, numbers), theta_of, want_input_grads, fit_step, totals)
         program = _numpy_program(emitter)
         # Then backward takes d(loss)/d(output) as one number, the sum over the samples.
         self.output_is_shared = emitter.output_is_shared

@@ -8,8 +8,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from scalargrad.compile.batch import BatchProgram, _layout
+from scalargrad.compile.batch import BatchProgram
 from scalargrad.compile.expressions import _PYTHON_NAMESPACE
+from scalargrad.compile.packs import _layout
 from scalargrad.compile.scalar import _scalar_program
 from scalargrad.compile.trace import Graph, TraceMismatchError, _identifier, _scalar_names, trace
 from scalargrad.engine import Value, is_grad_enabled, topological_order

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from scalargrad.compile.batch import BatchProgram, _layout, _plan
+from scalargrad.compile.batch import BatchProgram
 from scalargrad.compile.compiled import _eager_gradients, _refuse_disagreement
+from scalargrad.compile.packs import _layout, _plan
 from scalargrad.compile.trace import Graph, Node, trace
 from scalargrad.engine import Value, is_grad_enabled
 from scalargrad.ops import OPS
@@ -101,7 +102,7 @@ class TrainingStep:
         if len(self.heads) == 1 and not self.picked_reads[0]:
             step_graph = _joined(graph, head_graph, self.n_outputs)
             # The outputs must be one array of the step's program, all of it, to be returned.
-            plan = _plan(step_graph, {}, False, len(self.extra_columns[0]))
+            plan = _plan(step_graph, len(self.extra_columns[0]))
             lanes = [plan.lane_of.get(i) for i in graph.outputs]
             pack = lanes[0][0] if lanes[0] is not None else None
             whole = pack is not None and lanes == [(pack, k) for k in range(len(pack.lanes))]
