@@ -121,12 +121,12 @@ class Value:
     __array_ufunc__ = None
 
     __slots__ = (
-        "__weakref__", "_data", "_data_set_at", "_grad_so_far", "_local_grads", "_made_by",
-        "_number", "_prev", "_reached_by", "grad", "label",
+        "__weakref__", "_data", "_data_set_at", "_grad", "_grad_so_far", "_local_grads",
+        "_made_by", "_number", "_prev", "_reached_by", "label",
     )  # fmt: skip
 
     _data: float
-    grad: Any  # a float; a Value after backward(create_graph=True)
+    _grad: Any  # a float (None counts as 0); a Value after backward(create_graph=True)
     label: str
     _prev: tuple[Value, ...]
     _local_grads: tuple[float, ...]
@@ -155,7 +155,7 @@ class Value:
             self._made_by: Op | FusedOp | _HandMade | _NoGrad | None = _HandMade(_op, None)
         else:
             self._made_by = None
-        self.grad = 0.0
+        self._grad = 0.0
         self.label = label
         self._local_grads = ()
         self._number = _next_number()
@@ -177,6 +177,19 @@ class Value:
             )
         self._data = real_number(data, "Value.data")
         self._data_set_at = _next_number()  # a graph computed from the old number can tell
+
+    @property
+    def grad(self) -> Any:
+        """d(root)/d(this node) after `root.backward()`: a float (a Value after
+        backward(create_graph=True)); leaves add to it, so clear it between steps."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad: Any) -> None:
+        if type(grad) is float or grad is None or isinstance(grad, Value):
+            self._grad = grad
+        else:  # micrograd's zero_grad writes the int 0
+            self._grad = real_number(grad, "Value.grad")
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -271,11 +284,11 @@ class Value:
             )
         with _walk_lock:  # a hand-written _backward in another thread lends .grad
             for node, grad in zip(*_walk(self, create_graph)):
-                before = node.grad
+                before = node._grad
                 if node._prev or before is None or (type(before) is float and before == 0.0):
-                    node.grad = grad  # interior nodes take their gradient
+                    node._grad = grad  # interior nodes take their gradient
                 else:
-                    node.grad = before + grad  # leaves add it to theirs
+                    node._grad = before + grad  # leaves add it to theirs
 
 
 _UNBOUND = [name for name, op in OPS.items() if op.arity == 1 and name not in vars(Value)]
@@ -312,7 +325,7 @@ def _node(
 ) -> Value:
     out: Value = _new_value(Value)  # skips __init__'s checks: the op checked its inputs
     out._data = data
-    out.grad = 0.0
+    out._grad = 0.0
     out.label = ""
     out._prev = parents
     out._local_grads = local_grads
@@ -397,6 +410,11 @@ def _walk(root: Value, create_graph: bool) -> tuple[list[Value], list[Any]]:
     Two lists, not a list of pairs: a pair per node would give the cyclic garbage
     collector millions of objects to scan on a deep graph (backward was 18x slower).
     """
+    if type(create_graph) is not bool:
+        raise TypeError(
+            f"create_graph must be True or False, got {create_graph!r}; backward() and "
+            f"gradients() take no gradient to start from: they start from 1.0"
+        )
     if getattr(_walking, "now", False):
         raise RuntimeError(
             "backward() or gradients() was called from inside a hand-written _backward, "

@@ -113,7 +113,9 @@ def parse(text: str) -> Formula:
     """
     if not isinstance(text, str):
         raise FormulaError(f"a formula is text, got {type(text).__name__}")
-    text = text.strip()
+    # A formula broken over lines reads as on one line: a line break is a space (each
+    # stays one character, so error columns still count from the text as typed).
+    text = text.replace("\r", " ").replace("\n", " ").strip()
     if not text:
         raise FormulaError("the formula is empty; write one such as 'tanh(x*w + b)'")
     if len(text) > MAX_LENGTH:

@@ -16,6 +16,7 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from scalargrad import validate
 from scalargrad.engine import Value, dot, sum
 
 Scalar = Value | float
@@ -49,6 +50,7 @@ def _mean_of(total: Value, n: int, sign: float = 1.0) -> Value:
 def mse(predictions: Sequence[Scalar], targets: Sequence[Scalar]) -> Value:
     """Mean squared error: the mean of (prediction - target) ** 2."""
     n = _check_pairs("mse", predictions, targets, "predictions")
+    _one_per_sample("mse", predictions, "prediction")
     errors = [_value(p) - t for p, t in zip(predictions, targets)]
     # dot(e, e) is the sum of squares as one node; each e_i gets 2 * e_i through its two edges.
     return _mean_of(dot(errors, errors), n)
@@ -62,6 +64,7 @@ def binary_cross_entropy(probabilities: Sequence[Scalar], targets: Sequence[Any]
     `binary_cross_entropy_with_logits`, which is also more accurate.
     """
     n = _check_pairs("binary_cross_entropy", probabilities, targets, "probabilities")
+    _one_per_sample("binary_cross_entropy", probabilities, "probability")
     terms = []
     for i, (p, t) in enumerate(zip(probabilities, targets)):
         p = _value(p)
@@ -87,6 +90,7 @@ def binary_cross_entropy_with_logits(logits: Sequence[Scalar], targets: Sequence
     0.0
     """
     n = _check_pairs("binary_cross_entropy_with_logits", logits, targets, "logits")
+    _one_per_sample("binary_cross_entropy_with_logits", logits, "logit")
     terms = []
     for i, (z, t) in enumerate(zip(logits, targets)):
         z = _value(z)
@@ -102,7 +106,8 @@ def hinge(scores: Sequence[Scalar], targets: Sequence[Any]) -> Value:
     Targets in {0, 1} are accepted too, 0 meaning -1.
     """
     n = _check_pairs("hinge", scores, targets, "scores")
-    labels = [_value(t).data for t in targets]
+    _one_per_sample("hinge", scores, "score")
+    labels = [_target("hinge", t, i) for i, t in enumerate(targets)]
     if not (set(labels) <= {-1.0, 1.0} or set(labels) <= {0.0, 1.0}):
         raise ValueError(
             f"hinge: targets must all be in {{-1, +1}} (or all in {{0, 1}}, 0 meaning -1), "
@@ -168,8 +173,7 @@ def l2_penalty(parameters: Iterable[Value], weight: float) -> Value:
     ps = list(parameters)
     if not ps:
         raise ValueError("l2_penalty: parameters are empty; pass model.parameters()")
-    if not weight >= 0.0:  # also catches NaN
-        raise ValueError(f"l2_penalty: weight must be >= 0, got {weight!r}")
+    weight = validate.non_negative(weight, "l2_penalty", "weight")
     return dot(ps, ps) * weight
 
 
@@ -201,8 +205,26 @@ def _check_pairs(where: str, outputs: Sequence[Any], targets: Sequence[Any], nam
     return len(outputs)
 
 
+def _one_per_sample(where: str, outputs: Sequence[Any], name: str) -> None:
+    """A TypeError if an output is a list: a model of several outputs given to a loss
+    that takes one number per sample."""
+    for i, output in enumerate(outputs):
+        if isinstance(output, (list, tuple)):
+            raise TypeError(
+                f"{where}: {name} {i} is a list of {len(output)}, but {where} takes one "
+                f"number per sample: a model with one output (an MLP whose last layer has 1)"
+            )
+
+
+def _target(where: str, target: Any, i: int) -> float:
+    """A target's number, or a TypeError naming the loss and the sample."""
+    if isinstance(target, Value):
+        return target.data
+    return validate.real_number(target, f"{where}: the target of sample {i}")
+
+
 def _binary_label(where: str, target: Any, i: int) -> int:
-    label = _value(target).data
+    label = _target(where, target, i)
     if label not in (0.0, 1.0):
         raise ValueError(f"{where}: the target of sample {i} is {target!r}, but must be 0 or 1")
     return int(label)

@@ -56,6 +56,11 @@ class Optimizer:
             OPTIMIZERS[name] = cls
 
     def __init__(self, params: Iterable[Value], lr: LearningRate | None) -> None:
+        if callable(getattr(params, "parameters", None)):  # a model, which is not iterable
+            raise TypeError(
+                f"{self._name}: got the model {type(params).__name__}; pass its parameters: "
+                f"{self._name}(model.parameters(), ...)"
+            )
         validate.ordered(params, self._name, "params")
         self.params = list(params)
         if not self.params:
@@ -224,7 +229,7 @@ class Adam(Optimizer, name="adam"):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if len(betas) != 2:
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
         beta1, beta2 = (
             validate.decay_rate(beta, self._name, f"betas[{k}]") for k, beta in enumerate(betas)

@@ -130,7 +130,7 @@ def test_surrounding_spaces_are_ignored() -> None:
     [
         ("__import__('os')", r"__import__\(\) is not a function a formula can call"),
         ("__import__('os').system('true')", "only these functions can be called"),
-        ("__import__('os')\n.system('true')", "not valid"),
+        ("__import__('os')\n.system('true')", "only these functions can be called"),
         ("x.__class__.__bases__", "attribute access"),
         ("().__class__", "attribute access"),
         ("lambda: 1", "lambda"),

@@ -23,7 +23,7 @@ ALLOWED = {
     "data": {"validate"},
     "gradcheck": {"engine", "validate"},
     "nn": {"engine", "ops", "validate"},
-    "losses": {"engine"},
+    "losses": {"engine", "validate"},
     "optim": {"engine", "validate"},
     "train": {"engine", "nn", "losses", "optim", "data", "validate"},
     "safe_write": set(),

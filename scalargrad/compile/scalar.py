@@ -44,8 +44,10 @@ def _scalar_program(
     needs_grad = _needs_grad(graph, wanted)
     root = graph.outputs[0]
     lines.append("    # backward: the chain rule, one line per edge, newest node first")
-    lines.append(f"    g_{names[root]} = 1.0")
-    has_grad = {root}
+    has_grad = set()
+    if nodes[root].kind != "constant":  # a number alone (the formula `3`) has no gradient
+        lines.append(f"    g_{names[root]} = 1.0")
+        has_grad.add(root)
     for i in reversed(range(len(nodes))):
         node = nodes[i]
         if node.kind != "op" or i not in has_grad:
