@@ -80,8 +80,10 @@ def _read_at_most(path: Path, limit: int, where: str) -> bytes:
     # Non-blocking, so that opening a FIFO returns at once (to be refused) instead of
     # waiting for a writer; reading a regular file is not affected.
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(descriptor, "rb") as file:
-        info = os.fstat(file.fileno())
+    # The kind of file is asked of the descriptor itself, before any file object is
+    # made of it: os.fdopen refuses a folder with an error naming only the number.
+    try:
+        info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{where} is not a regular file; a model file is a file on disk")
         too_big = (
@@ -91,7 +93,10 @@ def _read_at_most(path: Path, limit: int, where: str) -> bytes:
         if info.st_size > limit:
             raise ValueError(too_big)
         # The file may grow while it is read: never read more than the limit.
-        raw = file.read(limit + 1)
+        with os.fdopen(descriptor, "rb", closefd=False) as file:
+            raw = file.read(limit + 1)
+    finally:
+        os.close(descriptor)
     if len(raw) > limit:
         raise ValueError(too_big)
     return raw

@@ -59,18 +59,26 @@ def from_torch(sequential: Any) -> MLP:
 
     `sequential` must be Linear layers, each followed by at most one ReLU, Tanh or
     Sigmoid, each Linear's input width the previous one's output width. A Linear
-    without a bias gets biases of 0.
+    without a bias gets biases of 0. A subclass with its own forward, and a LazyLinear
+    not yet run, are refused (ValueError).
     """
     torch = _torch()
     if not isinstance(sequential, torch.nn.Sequential):
         raise TypeError(
             f"from_torch: expected a torch.nn.Sequential, got {type(sequential).__name__}"
         )
-    names_by_class = {cls: name for name, cls in _activation_modules(torch).items()}
+    activation_names = {cls: name for name, cls in _activation_modules(torch).items()}
     linears: list[Any] = []
     activations: list[str] = []
     for position, module in enumerate(sequential):
-        if isinstance(module, torch.nn.Linear):
+        kind = _kind_of(module, [torch.nn.Linear, *activation_names], position)
+        if kind is torch.nn.Linear:
+            if torch.nn.parameter.is_lazy(module.weight):
+                raise ValueError(
+                    f"from_torch: module {position} ({type(module).__name__}) has no weights "
+                    f"yet, so its input width is unknown; run the model once on an input, "
+                    f"or give the layer its in_features (torch.nn.Linear)"
+                )
             if linears and module.in_features != linears[-1].out_features:
                 raise ValueError(
                     f"from_torch: module {position} takes {module.in_features} inputs but the "
@@ -78,18 +86,13 @@ def from_torch(sequential: Any) -> MLP:
                 )
             linears.append(module)
             activations.append("linear")
-        elif type(module) in names_by_class:
+        else:
             if not linears or activations[-1] != "linear":
                 raise ValueError(
                     f"from_torch: module {position} ({type(module).__name__}) must follow a "
                     f"Linear; an MLP applies one activation per layer"
                 )
-            activations[-1] = names_by_class[type(module)]
-        else:
-            raise ValueError(
-                f"from_torch: module {position} is a {type(module).__name__}; an MLP has only "
-                f"Linear, ReLU, Tanh and Sigmoid"
-            )
+            activations[-1] = activation_names[kind]
     if not linears:
         raise ValueError("from_torch: the Sequential has no Linear layer")
     model = MLP(
@@ -111,3 +114,25 @@ def from_torch(sequential: Any) -> MLP:
                 w.data = value
             neuron.b.data = b
     return model
+
+
+def _kind_of(module: Any, kinds: list[Any], position: int) -> Any:
+    """Which of `kinds` (torch module classes) `module` is, computing what that class does.
+
+    A subclass is taken when it keeps its base's forward (a Linear with its own
+    initialisation, say); one with its own forward is refused, as the MLP would copy
+    its weights but not its code.
+    """
+    for kind in kinds:
+        if isinstance(module, kind):
+            if type(module).forward is not kind.forward:
+                raise ValueError(
+                    f"from_torch: module {position} ({type(module).__name__}) is a "
+                    f"{kind.__name__} with its own forward, which an MLP cannot copy (it "
+                    f"copies weights, not code); use torch.nn.{kind.__name__} itself"
+                )
+            return kind
+    names = ", ".join(kind.__name__ for kind in kinds)
+    raise ValueError(
+        f"from_torch: module {position} is a {type(module).__name__}; an MLP has only {names}"
+    )

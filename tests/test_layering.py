@@ -51,9 +51,9 @@ ALLOWED = {
     "formula_graph": {"compile", "engine", "formula", "safe_write", "validate", "viz", "viz.graph"},
     # The command line loads demo and formula_graph (and so viz) only when it runs one.
     "cli": {"formula", "optim", "validate"},
-    "viz.graph": {"engine"},
+    "viz.graph": {"engine", "safe_write"},
     "viz.html": {"engine", "ops", "oplang", "safe_write", "viz.graph"},
-    "viz.steps": {"engine", "viz.graph", "viz.html"},
+    "viz.steps": {"engine", "safe_write", "viz.graph", "viz.html"},
     "viz.mlp": {"engine", "nn", "viz.graph"},
     "viz.plots": {"engine", "nn"},
     "viz.live": {"viz.mlp", "viz.plots"},

@@ -145,6 +145,45 @@ def test_what_an_mlp_cannot_express_is_a_value_error_naming_the_module(
         from_torch(torch.nn.Sequential(*modules(torch.nn)))
 
 
+def test_a_linear_subclass_with_its_own_forward_is_refused_naming_it(torch) -> None:
+    """An MLP copies weights, not code: a Linear that computes something else is refused."""
+
+    class DoubledLinear(torch.nn.Linear):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    with pytest.raises(ValueError, match=r"module 1 \(DoubledLinear\) is a Linear with its own"):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), DoubledLinear(2, 1)))
+
+
+def test_a_linear_subclass_keeping_linears_forward_is_copied(torch) -> None:
+    """A subclass that only initialises differently computes what Linear does: it is taken."""
+
+    class ZeroBiasLinear(torch.nn.Linear):
+        def reset_parameters(self):
+            super().reset_parameters()
+            torch.nn.init.zeros_(self.bias)
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(ZeroBiasLinear(3, 1)).double()
+    model = from_torch(net)
+    theirs = net(torch.tensor([SAMPLES[0]], dtype=torch.float64))[0, 0].item()
+    assert model(SAMPLES[0]).data == pytest.approx(theirs, rel=1e-12)
+
+
+def test_a_lazy_linear_is_refused_until_run_and_copied_after(torch) -> None:
+    """A LazyLinear not yet run has no weights: the error says to run it; once run, it is copied."""
+    net = torch.nn.Sequential(torch.nn.LazyLinear(2), torch.nn.Tanh()).double()
+    with pytest.raises(ValueError, match=r"from_torch: module 0 \(LazyLinear\) has no weights"):
+        from_torch(net)
+    net(torch.zeros(1, 3, dtype=torch.float64))
+    model = from_torch(net)
+    assert model.nin == 3
+    assert _outputs(model, SAMPLES[2]) == pytest.approx(
+        net(torch.tensor([SAMPLES[2]], dtype=torch.float64))[0].tolist(), rel=1e-12
+    )
+
+
 def test_the_wrong_kind_of_model_is_a_type_error(torch) -> None:
     """to_torch takes an MLP; from_torch takes a Sequential."""
     with pytest.raises(TypeError, match="to_torch: expected an MLP, got Neuron"):

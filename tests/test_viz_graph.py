@@ -286,6 +286,15 @@ def test_save_with_an_unknown_extension_says_which_ones_work() -> None:
         draw_graph(neuron()).save("g.jpg")
 
 
+def test_save_onto_a_folder_is_refused_and_leaves_it(tmp_path: Path) -> None:
+    """A picture is written whole or not at all: a folder in the way is a ValueError."""
+    folder = tmp_path / "g.png"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="it is a folder"):
+        draw_graph(neuron()).save(folder)
+    assert folder.is_dir() and list(tmp_path.iterdir()) == [folder]
+
+
 def test_draw_dot_takes_micrograds_arguments_and_displays_in_jupyter() -> None:
     """draw_dot(root, format='svg', rankdir='LR') shows as SVG; format='png' as PNG."""
     o = neuron()

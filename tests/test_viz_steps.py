@@ -110,6 +110,14 @@ def test_after_shows_the_gradients_even_when_grad_was_never_filled() -> None:
             assert re.search(rf"<B>{node.label}</B>.*grad {node.grad:.4g}</TD>", after)
 
 
+def test_save_checks_both_destinations_before_writing_either(tmp_path: Path) -> None:
+    """A folder where the second picture goes is refused before the first is written."""
+    (tmp_path / "after.svg").mkdir()
+    with pytest.raises(ValueError, match=r"before_after\.save: cannot write .*after\.svg"):
+        before_after(neuron()).save(tmp_path / "before.svg", tmp_path / "after.svg")
+    assert [path.name for path in tmp_path.iterdir()] == ["after.svg"]
+
+
 def test_both_pictures_combine_into_one_png(tmp_path: Path) -> None:
     """save_combined writes one PNG holding both: stacked, since this graph is wide."""
     pair = before_after(neuron())

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import graphviz
 
 from scalargrad.engine import Value, topological_order
+from scalargrad.safe_write import write_bytes
 
 FORMATS = ("png", "svg", "pdf", "dot")
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -255,9 +256,8 @@ class Graph:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the image to `path`; the extension (.png .svg .pdf .dot) picks the format."""
-        target = Path(path)
-        target.write_bytes(render(self.source, format_from_path(target)))
-        return target
+        image = render(self.source, format_from_path(path))
+        return write_bytes(path, image, "save")
 
     def render(
         self,

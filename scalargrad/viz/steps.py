@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from scalargrad.engine import Value, gradients, topological_order
+from scalargrad.safe_write import checked_target, write_bytes
 from scalargrad.viz.graph import (
     MAX_PIXELS,
     Graph,
@@ -41,16 +42,26 @@ class BeforeAfter(NamedTuple):
     def save(
         self, before_path: str | os.PathLike[str], after_path: str | os.PathLike[str]
     ) -> tuple[Path, Path]:
-        """Write the two pictures, e.g. 'before_gradient.png' and 'after_gradient.png'."""
-        return self.before.save(before_path), self.after.save(after_path)
+        """Write the two pictures, e.g. 'before_gradient.png' and 'after_gradient.png'.
+
+        Both names and both destinations are checked, and both pictures rendered,
+        before either file is written: a bad second path leaves no first file behind.
+        """
+        paths = (before_path, after_path)
+        formats = [format_from_path(path) for path in paths]
+        targets = [checked_target(path, "before_after.save") for path in paths]
+        images = [render(graph.source, kind) for graph, kind in zip(self, formats)]
+        before, after = (
+            write_bytes(target, image, "before_after.save")
+            for target, image in zip(targets, images)
+        )
+        return before, after
 
     def save_combined(self, path: str | os.PathLike[str]) -> Path:
         """Write both into one PNG: side by side, or one above the other for wide graphs."""
         if format_from_path(path) != "png":
             raise ValueError(f"save_combined writes a PNG; name the file *.png, got {path!r}")
-        target = Path(path)
-        target.write_bytes(self.combined_png())
-        return target
+        return write_bytes(path, self.combined_png(), "save_combined")
 
     def combined_png(self) -> bytes:
         """Both pictures in one PNG, as bytes."""
