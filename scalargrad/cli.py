@@ -21,7 +21,7 @@ from typing import NoReturn, TypeVar
 from scalargrad import __version__
 from scalargrad.formula import FUNCTIONS
 from scalargrad.optim import OPTIMIZERS
-from scalargrad.validate import count_text, positive_text
+from scalargrad.validate import count_text, path_text, positive_text
 
 T = TypeVar("T")
 
@@ -122,19 +122,14 @@ def _parser() -> argparse.ArgumentParser:
         "those names already in DIR are overwritten; other files in DIR are left alone.",
     )
     demo.add_argument("--dataset", choices=DATASETS, default="moons", help="default: moons")
-    demo.add_argument(
-        "--steps",
-        type=_argument(count_text),
-        default=100,
-        metavar="N",
-        help="full-batch steps (default: 100)",
-    )
+    steps = "full-batch steps (default: 100)"
+    demo.add_argument("--steps", type=_argument(count_text), default=100, metavar="N", help=steps)
     demo.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam", help="default: adam")
     demo.add_argument(
         "--lr", type=_argument(positive_text), metavar="X", help="default: by dataset"
     )
     demo.add_argument("--seed", type=int, default=0, metavar="S", help="default: 0")
-    demo.add_argument("--out", type=Path, default=Path("scalargrad-out"), metavar="DIR")
+    demo.add_argument("--out", type=_path, default=Path("scalargrad-out"), metavar="DIR")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     # Its default is set by set_defaults: argparse would print "(default: True)" after it.
     compiled = "train compiled, a NumPy matrix product per layer (the default; --no-compile "
@@ -163,8 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     picture = "the picture, .png .svg or .pdf, overwriting any file there (default: graph.png, "
     picture += "unless only --html or --code is asked for)"
-    graph.add_argument("--out", type=Path, metavar="FILE", help=picture)
-    graph.add_argument("--html", type=Path, metavar="PAGE", help="also write the step-through page")
+    graph.add_argument("--out", type=_path, metavar="FILE", help=picture)
+    page = "also write the step-through page"
+    graph.add_argument("--html", type=_path, metavar="PAGE", help=page)
     graph.add_argument("--code", action="store_true", help="print the forward and backward code")
     graph.add_argument("--local-grads", action="store_true", help="write d(out)/d(in) on each edge")
     graph.add_argument("--rankdir", type=str.upper, default="LR", metavar="DIR", help="LR TB RL BT")
@@ -185,6 +181,9 @@ def _argument(read: Callable[[str], T]) -> Callable[[str], T]:
             raise argparse.ArgumentTypeError(str(error)) from None
 
     return typed
+
+
+_path = _argument(path_text)
 
 
 def _assignment(text: str) -> tuple[str, float]:

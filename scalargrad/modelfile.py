@@ -65,7 +65,10 @@ def load(path: Path) -> MLP | Layer | Neuron:
     except UnicodeDecodeError as error:
         raise ValueError(f"{where} is not UTF-8 text ({error.reason})") from None
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(
+            text, parse_constant=_refuse_constant, parse_int=_whole_number,
+            object_pairs_hook=_without_repeats,
+        )  # fmt: skip
     except json.JSONDecodeError as error:
         raise ValueError(_json_error(where, text, error)) from None
     except RecursionError:
@@ -159,6 +162,29 @@ def _neurons_by_layer(model: MLP | Layer | Neuron) -> list[list[Neuron]]:
 
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a valid weight; a model file holds finite numbers only")
+
+
+def _whole_number(text: str) -> int:
+    # Python 3.11+ refuses to read an int of more than 4,300 digits, with advice about
+    # sys.set_int_max_str_digits; no model file needs one (one of 310 is too large for
+    # a float, which the checks of the model say), and 3.10 must refuse it alike.
+    if len(text.lstrip("-")) > 4300:
+        raise ValueError(
+            f"it holds a whole number of {len(text.lstrip('-')):,} digits, which no model "
+            f"file needs; it is not a model file"
+        )
+    return int(text)
+
+
+def _without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # JSON lets a key appear twice and json keeps the last: one of two weights would
+    # be dropped without a word.
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"the key {key!r} appears twice in one object; which one is meant?")
+        seen.add(key)
+    return dict(pairs)
 
 
 def _model(document: Any, where: str) -> MLP | Layer | Neuron:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Set
+from pathlib import Path
 from typing import Any
 
 
@@ -155,7 +156,7 @@ def _as_list(where: str, name: str, items: Any) -> list[Any]:
         ) from None
 
 
-# ---- numbers typed on the command line ------------------------------------------------
+# ---- numbers and names typed on the command line ---------------------------------------
 
 
 def finite_text(text: str) -> float:
@@ -198,3 +199,15 @@ def count_text(text: str) -> int:
     if number < 1:
         raise ValueError(f"must be at least 1, got {number}")
     return number
+
+
+def path_text(text: str) -> Path:
+    """The file or folder named in `text`, or a ValueError if it names none: an empty
+    name would quietly mean the current folder.
+
+    >>> path_text("out")
+    PosixPath('out')
+    """
+    if not text.strip():
+        raise ValueError("is empty; give a file or folder name")
+    return Path(text)

@@ -171,10 +171,24 @@ def test_loading_a_folder_leaves_no_file_descriptor_open(tmp_path: Path) -> None
 def test_a_model_file_with_a_thousands_of_digits_number_is_a_plain_value_error(
     tmp_path: Path,
 ) -> None:
-    """A hostile 5000-digit number is a ValueError naming the file, nothing else."""
+    """A hostile 5000-digit number is a ValueError naming the file and the number,
+    without Python's advice to raise its limit on digits."""
     path = tmp_path / "digits.json"
     path.write_text("1" * 5000)
-    with pytest.raises(ValueError, match=r"digits\.json"):
+    with pytest.raises(ValueError, match=r"digits\.json.*a whole number of 5,000 digits") as error:
+        load(path)
+    assert "set_int_max_str_digits" not in str(error.value)
+
+
+def test_a_model_file_with_a_key_twice_in_one_object_is_refused(tmp_path: Path) -> None:
+    """JSON keeps the last of two equal keys: a weight would be dropped without a word."""
+    model = MLP(2, [1], seed=0)
+    path = tmp_path / "m.json"
+    save(model, path)
+    text = path.read_text()
+    first_key = text[text.index('"') : text.index('"', text.index('"') + 1) + 1]
+    path.write_text(text.replace("{", "{" + first_key + ": 0, ", 1))
+    with pytest.raises(ValueError, match=f"the key {first_key.strip(chr(34))!r} appears twice"):
         load(path)
 
 

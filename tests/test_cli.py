@@ -334,6 +334,7 @@ def test_the_command_line_stays_a_thin_parser() -> None:
         (["--optimizer", "lbfgs"], "argument --optimizer: invalid choice: 'lbfgs'"),
         (["--seed", "x"], "argument --seed"),
         (["--bogus"], "unrecognized arguments: --bogus (see scalargrad demo --help)"),
+        (["--out", ""], "argument --out: is empty; give a file or folder name"),
     ],
 )
 def test_bad_demo_arguments_exit_2_with_one_line_and_write_nothing(

@@ -118,6 +118,13 @@ def test_save_checks_both_destinations_before_writing_either(tmp_path: Path) -> 
     assert [path.name for path in tmp_path.iterdir()] == ["after.svg"]
 
 
+def test_save_refuses_one_file_for_both_pictures(tmp_path: Path) -> None:
+    """before and after in one file would leave only the second: refused, nothing written."""
+    with pytest.raises(ValueError, match="give two file names"):
+        before_after(neuron()).save(tmp_path / "both.svg", tmp_path / "." / "both.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_both_pictures_combine_into_one_png(tmp_path: Path) -> None:
     """save_combined writes one PNG holding both: stacked, since this graph is wide."""
     pair = before_after(neuron())

@@ -50,6 +50,11 @@ class BeforeAfter(NamedTuple):
         paths = (before_path, after_path)
         formats = [format_from_path(path) for path in paths]
         targets = [checked_target(path, "before_after.save") for path in paths]
+        if targets[0] == targets[1]:
+            raise ValueError(
+                f"before_after.save: before and after are both {os.fspath(before_path)!r}; "
+                f"the second picture would replace the first: give two file names"
+            )
         images = [render(graph.source, kind) for graph, kind in zip(self, formats)]
         before, after = (
             write_bytes(target, image, "before_after.save")
