@@ -101,8 +101,8 @@ def draw_formula(
         raise ValueError(
             f"the picture's name must end in .{', .'.join(FORMATS)}, got {os.fspath(out)}"
         )
-    if html is not None and Path(html).suffix.lower() != ".html":
-        raise ValueError(f"the page's name must end in .html, got {os.fspath(html)}")
+    if html is not None and Path(html).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"the page's name must end in .html or .htm, got {os.fspath(html)}")
     if gif and out is None:
         raise ValueError("the animation is written beside the picture: give out as well as gif")
     if rankdir not in RANKDIRS:

@@ -778,10 +778,17 @@ def test_graph_html_writes_a_page_that_needs_no_network_and_no_picture(
     assert files_in(tmp_path) == ["n.html", "n.png", "pages", "pages/neuron.html"]
 
 
+def test_graph_writes_a_page_named_htm_as_save_html_does(tmp_path: Path, command: Command) -> None:
+    """--html takes a .htm name, as save_html does."""
+    done = command("graph", *NEURON, "--html", "n.htm")
+    assert done.returncode == 0, done.stderr
+    assert files_in(tmp_path) == ["n.htm"]
+
+
 @pytest.mark.parametrize(
     ("html", "message"),
     [
-        ("page.txt", "the page's name must end in .html, got page.txt"),
+        ("page.txt", "the page's name must end in .html or .htm, got page.txt"),
         ("taken.html", "graph: cannot write taken.html: it is a folder"),
     ],
 )

@@ -284,6 +284,18 @@ def test_save_animation_can_skip_the_frames_of_leaves_and_lower_the_resolution(
         assert ops_gif.size[0] < full_gif.size[0] and ops_gif.size[1] < full_gif.size[1]
 
 
+def test_save_animation_makes_its_folder_and_refuses_a_folder_in_its_place(
+    tmp_path: Path,
+) -> None:
+    """As the other savers: missing folders are made; a folder where the GIF goes is
+    refused before any frame is drawn."""
+    path = save_animation(neuron(), tmp_path / "new" / "backprop.gif", op_steps_only=True)
+    assert path.read_bytes().startswith(b"GIF89a")
+    (tmp_path / "taken.gif").mkdir()
+    with pytest.raises(ValueError, match=r"save_animation: cannot write .*taken\.gif"):
+        save_animation(neuron(), tmp_path / "taken.gif")
+
+
 def test_save_animation_refuses_a_wrong_name_or_a_big_graph(tmp_path: Path) -> None:
     """A GIF must be named *.gif; more nodes than max_nodes is refused before rendering."""
     with pytest.raises(ValueError, match=r"\*\.gif"):

@@ -223,6 +223,7 @@ def save_animation(
         raise ValueError(f"save_animation writes a GIF; name the file *.gif, got {path!r}")
     if not seconds_per_frame > 0:
         raise ValueError(f"seconds_per_frame must be positive, got {seconds_per_frame!r}")
+    target = checked_target(path, "save_animation")  # before the frames take their time
     steps = list(backward_steps(root, max_nodes=max_nodes, **draw_options))
     if op_steps_only:
         last = steps[-1]
@@ -248,12 +249,10 @@ def save_animation(
         pool.shutdown(cancel_futures=True)
     if cancel is not None and cancel.is_set():
         raise CancelledError
-    target = Path(path)
-    _write_gif(frames, target, seconds_per_frame)
-    return target
+    return write_bytes(target, _gif(frames, seconds_per_frame), "save_animation")
 
 
-def _write_gif(frames: list[Any], path: Path, seconds_per_frame: float) -> None:
+def _gif(frames: list[Any], seconds_per_frame: float) -> bytes:
     """RGB frames as a looping GIF, each centred on one canvas; the last held longer."""
     from PIL import Image
 
@@ -272,7 +271,11 @@ def _write_gif(frames: list[Any], path: Path, seconds_per_frame: float) -> None:
     indexed = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in padded]
     milliseconds = round(seconds_per_frame * 1000)
     durations = [milliseconds] * (len(indexed) - 1) + [3 * milliseconds]
-    indexed[0].save(path, save_all=True, append_images=indexed[1:], duration=durations, loop=0)
+    gif = io.BytesIO()
+    indexed[0].save(
+        gif, format="GIF", save_all=True, append_images=indexed[1:], duration=durations, loop=0
+    )
+    return gif.getvalue()
 
 
 def step_slider(root: Value, **page_options: Any) -> Page:
