@@ -204,8 +204,8 @@ def _numpy_program(emitter: _Emitter) -> str:
     arguments = ["X", "theta", "T"] if emitter.numbers else ["X", "theta"]
     defined = list(arguments)
 
-    def theta(positions: list[int], block: bool = False) -> str:
-        if len(set(positions)) == 1 and not block:
+    def theta(positions: list[int]) -> str:
+        if len(set(positions)) == 1:
             return f"theta[{positions[0]}]"
         if positions == list(range(len(graph.parameters))):
             return "theta"
@@ -309,7 +309,7 @@ def _numpy_program(emitter: _Emitter) -> str:
 
     # Per-sample nodes, pack by pack.
     for pack in emitter.packs[2:]:  # after the inputs, X and T
-        _emit_pack_forward(emitter, pack, operand, theta, defined)
+        _emit_pack_forward(emitter, pack, operand, defined)
 
     # The outputs, and the adjoints they start from.
     outputs = graph.outputs[: len(graph.outputs) - emitter.totals]
@@ -496,9 +496,7 @@ def _emit_edges(
         contribute(ps, share)
 
 
-def _emit_pack_forward(
-    emitter: _Emitter, pack: _Pack, operand: Any, theta: Any, defined: list[str]
-) -> None:
+def _emit_pack_forward(emitter: _Emitter, pack: _Pack, operand: Any, defined: list[str]) -> None:
     nodes = emitter.graph.nodes
     lanes = [i for i in pack.lanes if i is not None]
     first = nodes[lanes[0]]
